@@ -40,26 +40,35 @@ READER_OBJ	:= $(READER_SRC:%.c=$(B)/obj/%.o)
 EMU_OBJ		:= $(EMU_SRC:%.c=$(B)/obj/%.o)
 PKCS11_OBJ	:= $(PKCS11_SRC:%.c=$(B)/obj/%.o)
 UNIT_BIN	:= $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+TESTTOOLS	:= $(patsubst tests/tools/%.c,$(B)/tests/%,$(wildcard tests/tools/*.c))
 
 LIBREADER	 = $(B)/libssreader.a
 LIBEMU		 = $(B)/libssemu.a
+LIBP11		 = $(B)/libssp11.a
 EMU_BIN		 = $(B)/smartsign-emu
 MODULE		 = $(B)/smartsign-pkcs11.so
 
 .PHONY: all deps check check-unit check-all demo clean units
-all: $(EMU_BIN) $(if $(PKCS11_SRC),$(MODULE))
+all: $(EMU_BIN) $(if $(PKCS11_SRC),$(MODULE)) $(TESTTOOLS)
+
+Q	 = $(if $(V),,@)
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+	@$(if $(V),,echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 
 $(LIBREADER): $(READER_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(LIBEMU): $(EMU_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(LIBP11): $(PKCS11_OBJ)
+	@mkdir -p $(dir $@)
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(EMU_BIN): $(B)/obj/token-emu/main.o $(LIBEMU) $(LIBREADER)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lpthread
@@ -68,10 +77,17 @@ $(MODULE): $(PKCS11_OBJ) $(LIBREADER)
 	$(CC) $(LDFLAGS_ALL) -shared -Wl,--version-script=pkcs11/exports.map \
 	    -o $@ $(PKCS11_OBJ) $(LIBREADER) $(PKG_LIBS) -lpthread
 
-$(B)/tests/%: tests/unit/%.c $(LIBEMU) $(LIBREADER)
+$(B)/tests/%: tests/unit/%.c $(LIBP11) $(LIBEMU) $(LIBREADER)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes $(LDFLAGS_ALL) -o $@ $< \
-	    $(LIBEMU) $(LIBREADER) $(PKG_LIBS) -lcmocka -lpthread
+	@$(if $(V),,echo "  TEST    $@")
+	$(Q)$(CC) $(CFLAGS_ALL) -Wno-missing-prototypes -Wno-cast-qual -MMD -MP -MF $@.d \
+	    $(LDFLAGS_ALL) -o $@ $< \
+	    $(LIBP11) $(LIBEMU) $(LIBREADER) $(PKG_LIBS) -lcmocka -lpthread
+
+$(B)/tests/%: tests/tools/%.c $(LIBREADER)
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  TOOL    $@")
+	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(LIBREADER) $(PKG_LIBS)
 
 units: $(UNIT_BIN) $(EMU_BIN)
 
@@ -90,4 +106,4 @@ demo: deps all
 clean:
 	rm -rf build
 
--include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(B)/obj $(B)/tests -name '*.d' 2>/dev/null)

@@ -22,4 +22,22 @@ int	emu_cardfile_load(const char *path, struct emu_card *card, char *err,
 /* Save atomically to card->path; clears card->dirty on success. */
 int	emu_cardfile_save(struct emu_card *card, char *err, size_t errlen);
 
+#define EMU_CARDFILE_VERSION	1
+#define EMU_CARDFILE_MAX	(1024 * 1024)	/* largest file accepted */
+
+/*
+ * The parser behind load, for tests and fuzzers: any bytes in, never
+ * crashes.  On success card holds the card (card->path NULL); on failure
+ * it is wiped (emu_card_free is still safe) and err says why, without a
+ * path.
+ */
+int	emu_cardfile_parse(const uint8_t *, size_t, struct emu_card *,
+	    char *err, size_t errlen);
+/*
+ * The bytes save writes, after the same checks load applies.  *out holds
+ * PIN, PUK and keys: release it with ss_free_secret(*out, *outlen).
+ */
+int	emu_cardfile_serialize(const struct emu_card *, uint8_t **out,
+	    size_t *outlen, char *err, size_t errlen);
+
 #endif
