@@ -1,0 +1,158 @@
+/*
+ * pkcs11/driver.h - what the PKCS#11 front end needs from one type of card.
+ *
+ * The front end (module.c, slot*.c, session.c, object*.c, sign.c, ...)
+ * knows nothing of PIV.  When a card is inserted it offers the card to each
+ * driver in drivers.c in turn; the first whose probe() accepts it serves
+ * that card until it is removed.  A second card type (OpenPGP card, ...) is
+ * one more struct drv_ops in drivers.c and nothing else changes.
+ *
+ * Calling convention: the front end holds the slot's mutex and has an open
+ * channel transaction (ss_chan_begin) around every call that takes a
+ * struct ss_chan.  When ss_chan_begin reported SS_ERR_CARD_RESET, the front
+ * end calls reselect() first and treats the login state as lost.
+ * Drivers never send VERIFY except from login() (and verify_pin_ctx()), and
+ * never retry a PIN.
+ *
+ * Results: DRV_OK or a DRV_ERR_*; the front end alone maps them to CKR_*.
+ * Secrets: a PIN passed in is the caller's; the driver wipes every copy it
+ * makes (APDU buffers included) with ss_wipe().
+ */
+#ifndef P11_DRIVER_H
+#define P11_DRIVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "reader/channel.h"
+
+enum drv_err {
+	DRV_OK = 0,
+	DRV_ERR_NOT_OURS,	/* probe(): the card is not of this type */
+	DRV_ERR_PIN_INCORRECT,	/* CKR_PIN_INCORRECT */
+	DRV_ERR_PIN_LOCKED,	/* CKR_PIN_LOCKED */
+	DRV_ERR_PIN_LEN,	/* CKR_PIN_LEN_RANGE */
+	DRV_ERR_NOT_LOGGED_IN,	/* the card wants a VERIFY first (6982) */
+	DRV_ERR_KEY_ABSENT,	/* no key/certificate in that reference */
+	DRV_ERR_DATA_INVALID,	/* the card refused the input (6A80) */
+	DRV_ERR_NOT_SUPPORTED,	/* the card cannot do this */
+	DRV_ERR_CARD_RESET,	/* volatile state lost (someone reset it) */
+	DRV_ERR_REMOVED,	/* the card went away */
+	DRV_ERR_DEVICE,		/* unexpected status word, malformed reply */
+	DRV_ERR_MEMORY,
+	DRV_ERR_BUFFER,		/* caller's output buffer too small */
+	DRV_ERR_ARGS		/* caller bug */
+};
+
+enum drv_key_type {
+	DRV_KEY_NONE = 0,
+	DRV_KEY_RSA,
+	DRV_KEY_EC,		/* NIST P-256 / P-384 */
+	DRV_KEY_ED25519,
+	DRV_KEY_X25519
+};
+
+#define DRV_USE_SIGN	0x01u	/* CKA_SIGN */
+#define DRV_USE_DECRYPT	0x02u	/* CKA_DECRYPT (RSA) */
+#define DRV_USE_DERIVE	0x04u	/* CKA_DERIVE (ECDH) */
+
+#define DRV_ID_MAX	8
+#define DRV_LABEL_MAX	64
+
+/* One key reference as the front end shows it: certificate, public key
+ * and private key objects share id. */
+struct drv_key {
+	uint8_t			 ref;		/* the card's key reference */
+	uint8_t			 id[DRV_ID_MAX];	/* CKA_ID */
+	size_t			 id_len;
+	char			 key_label[DRV_LABEL_MAX];	/* private and public key */
+	char			 cert_label[DRV_LABEL_MAX];
+	enum drv_key_type	 type;
+	unsigned		 bits;		/* modulus or field size */
+	EVP_PKEY		*pub;		/* public key, owned; never NULL when loaded */
+	uint8_t			*cert;		/* DER certificate, owned; NULL if none */
+	size_t			 cert_len;
+	unsigned		 usage;		/* DRV_USE_* */
+	bool			 always_auth;	/* login right before every use */
+	bool			 local;		/* generated on the card (if known) */
+};
+
+struct drv_token {
+	char		label[33];		/* NUL-terminated, <= 32 chars */
+	char		manufacturer[33];
+	char		model[17];
+	char		serial[17];		/* hex, from CHUID GUID or card serial */
+	uint8_t		hw_major, hw_minor, fw_major, fw_minor;
+	unsigned	pin_min, pin_max;
+};
+
+struct drv_pin_status {
+	int		tries_left;		/* -1 unknown */
+	int		tries_max;		/* -1 unknown */
+	bool		verified;		/* the card says the PIN is verified */
+	bool		blocked;
+};
+
+struct drv_card;	/* one inserted card, the driver's private state */
+
+struct drv_ops {
+	const char	*name;
+	/* Select the applet on a freshly connected card.  DRV_ERR_NOT_OURS
+	 * when the card is not of this type (the card must be left usable
+	 * for the next driver). */
+	int	(*probe)(struct ss_chan *, const uint8_t *atr, size_t atr_len,
+		    struct drv_card **);
+	void	(*free)(struct drv_card **);
+	/* After a reset by someone else: select the applet again. */
+	int	(*reselect)(struct drv_card *, struct ss_chan *);
+	int	(*token_info)(struct drv_card *, struct ss_chan *,
+		    struct drv_token *);
+	/* Every key reference this card type can hold, in the order objects
+	 * are listed; fills refs, returns how many. No I/O. */
+	size_t	(*key_refs)(struct drv_card *, uint8_t *refs, size_t cap);
+	/* The CKA_ID a reference gets (no I/O), so a search by CKA_ID
+	 * loads only the matching reference. */
+	int	(*key_id)(struct drv_card *, uint8_t ref, uint8_t *id,
+		    size_t *id_len);
+	/* Load one reference (certificate and public key), as cheaply as
+	 * the card allows.  DRV_ERR_KEY_ABSENT when empty.  The front end
+	 * caches the result for the card's lifetime in the reader and frees
+	 * it with drv_key_clear(). */
+	int	(*load_key)(struct drv_card *, struct ss_chan *, uint8_t ref,
+		    struct drv_key *);
+	/* PIN state without using up a try. */
+	int	(*pin_status)(struct drv_card *, struct ss_chan *,
+		    struct drv_pin_status *);
+	/* VERIFY the user PIN; pin == NULL: on the reader's PIN pad. */
+	int	(*login)(struct drv_card *, struct ss_chan *, const uint8_t *pin,
+		    size_t pin_len);
+	int	(*logout)(struct drv_card *, struct ss_chan *);
+	/* The private-key operation only; padding and hashing are the front
+	 * end's.  RSA: in is a modulus-sized block, out the raw result.
+	 * EC: in is the hash (the driver truncates/pads to the field size),
+	 * out is r || s, each the field size.  Ed25519: in is the message. */
+	int	(*sign)(struct drv_card *, struct ss_chan *,
+		    const struct drv_key *, const uint8_t *in, size_t in_len,
+		    uint8_t *out, size_t *out_len);
+	/* RSA raw decryption of a modulus-sized block. */
+	int	(*decrypt)(struct drv_card *, struct ss_chan *,
+		    const struct drv_key *, const uint8_t *in, size_t in_len,
+		    uint8_t *out, size_t *out_len);
+	/* ECDH: peer's uncompressed point (or X25519 u) -> shared secret. */
+	int	(*derive)(struct drv_card *, struct ss_chan *,
+		    const struct drv_key *, const uint8_t *peer,
+		    size_t peer_len, uint8_t *out, size_t *out_len);
+};
+
+/* drivers.c: the table, NULL-terminated, probed in order. */
+extern const struct drv_ops *const drv_table[];
+
+/* Free what a loaded drv_key owns and zero it. */
+void	drv_key_clear(struct drv_key *);
+/* Map a reader-layer error (SS_ERR_*) to DRV_ERR_*. */
+int	drv_from_ss(int ss_err);
+
+#endif

@@ -1,0 +1,162 @@
+/*
+ * pkcs11/errmap.c - the one place where driver (DRV_ERR_*) and reader
+ * (SS_ERR_*) errors become CKR_* codes, and the CKR_* names for the log.
+ *
+ * Most errors map the same way everywhere; a few depend on what the call
+ * was doing (enum p11_ectx):
+ * - the card went away: CKR_TOKEN_NOT_PRESENT from slot and token calls
+ *   (C_GetTokenInfo, C_OpenSession, ...), CKR_DEVICE_REMOVED from calls
+ *   on a session (its sessions are closed as well, by slot.c);
+ * - someone reset the card: the login is gone, so CKR_USER_NOT_LOGGED_IN
+ *   for operations that need it; elsewhere (which the caller retries
+ *   after reselecting) CKR_DEVICE_ERROR;
+ * - PIN errors are what they say only in C_Login.
+ */
+#include <stddef.h>
+
+#include "pkcs11/p11.h"
+#include "reader/err.h"
+
+struct emap {
+	int	drv;
+	CK_RV	slot, session, login, keyop;
+};
+
+static const struct emap emap[] = {
+	{ DRV_OK, CKR_OK, CKR_OK, CKR_OK, CKR_OK },
+	{ DRV_ERR_NOT_OURS, CKR_TOKEN_NOT_RECOGNIZED, CKR_DEVICE_ERROR,
+	    CKR_DEVICE_ERROR, CKR_DEVICE_ERROR },
+	{ DRV_ERR_PIN_INCORRECT, CKR_DEVICE_ERROR, CKR_DEVICE_ERROR,
+	    CKR_PIN_INCORRECT, CKR_DEVICE_ERROR },
+	{ DRV_ERR_PIN_LOCKED, CKR_PIN_LOCKED, CKR_PIN_LOCKED, CKR_PIN_LOCKED,
+	    CKR_PIN_LOCKED },
+	{ DRV_ERR_PIN_LEN, CKR_DEVICE_ERROR, CKR_DEVICE_ERROR,
+	    CKR_PIN_LEN_RANGE, CKR_DEVICE_ERROR },
+	{ DRV_ERR_NOT_LOGGED_IN, CKR_USER_NOT_LOGGED_IN,
+	    CKR_USER_NOT_LOGGED_IN, CKR_USER_NOT_LOGGED_IN,
+	    CKR_USER_NOT_LOGGED_IN },
+	{ DRV_ERR_KEY_ABSENT, CKR_DEVICE_ERROR, CKR_KEY_HANDLE_INVALID,
+	    CKR_DEVICE_ERROR, CKR_KEY_HANDLE_INVALID },
+	{ DRV_ERR_DATA_INVALID, CKR_DEVICE_ERROR, CKR_DATA_INVALID,
+	    CKR_DEVICE_ERROR, CKR_DATA_INVALID },
+	{ DRV_ERR_NOT_SUPPORTED, CKR_FUNCTION_FAILED, CKR_FUNCTION_FAILED,
+	    CKR_FUNCTION_FAILED, CKR_FUNCTION_FAILED },
+	{ DRV_ERR_CARD_RESET, CKR_DEVICE_ERROR, CKR_DEVICE_ERROR,
+	    CKR_DEVICE_ERROR, CKR_USER_NOT_LOGGED_IN },
+	{ DRV_ERR_REMOVED, CKR_TOKEN_NOT_PRESENT, CKR_DEVICE_REMOVED,
+	    CKR_DEVICE_REMOVED, CKR_DEVICE_REMOVED },
+	{ DRV_ERR_DEVICE, CKR_DEVICE_ERROR, CKR_DEVICE_ERROR,
+	    CKR_DEVICE_ERROR, CKR_DEVICE_ERROR },
+	{ DRV_ERR_MEMORY, CKR_HOST_MEMORY, CKR_HOST_MEMORY, CKR_HOST_MEMORY,
+	    CKR_HOST_MEMORY },
+	{ DRV_ERR_BUFFER, CKR_GENERAL_ERROR, CKR_GENERAL_ERROR,
+	    CKR_GENERAL_ERROR, CKR_GENERAL_ERROR },
+	{ DRV_ERR_ARGS, CKR_GENERAL_ERROR, CKR_GENERAL_ERROR,
+	    CKR_GENERAL_ERROR, CKR_GENERAL_ERROR },
+};
+
+/* Reader-layer errors the driver layer has no name for. */
+struct ssmap {
+	int	ss;
+	int	drv;
+};
+
+static const struct ssmap ssmap[] = {
+	{ SS_ERR_OK, DRV_OK },
+	{ SS_ERR_NO_SERVICE, DRV_ERR_REMOVED },
+	{ SS_ERR_NO_READER, DRV_ERR_REMOVED },
+	{ SS_ERR_READER_GONE, DRV_ERR_REMOVED },
+	{ SS_ERR_NO_CARD, DRV_ERR_REMOVED },
+	{ SS_ERR_CARD_REMOVED, DRV_ERR_REMOVED },
+	{ SS_ERR_CARD_RESET, DRV_ERR_CARD_RESET },
+	{ SS_ERR_SHARING, DRV_ERR_DEVICE },
+	{ SS_ERR_TIMEOUT, DRV_ERR_DEVICE },
+	{ SS_ERR_CANCELLED, DRV_ERR_DEVICE },
+	{ SS_ERR_COMM, DRV_ERR_DEVICE },
+	{ SS_ERR_MALFORMED, DRV_ERR_DEVICE },
+	{ SS_ERR_BUFFER, DRV_ERR_DEVICE },
+	{ SS_ERR_NO_MEMORY, DRV_ERR_MEMORY },
+	{ SS_ERR_NOT_SUPPORTED, DRV_ERR_NOT_SUPPORTED },
+	{ SS_ERR_BAD_ARG, DRV_ERR_ARGS },
+};
+
+CK_RV
+p11_ckr(int drv_err, enum p11_ectx ctx)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(emap) / sizeof(emap[0]); i++) {
+		if (emap[i].drv != drv_err)
+			continue;
+		switch (ctx) {
+		case P11_E_SLOT:
+			return emap[i].slot;
+		case P11_E_SESSION:
+			return emap[i].session;
+		case P11_E_LOGIN:
+			return emap[i].login;
+		case P11_E_KEYOP:
+			return emap[i].keyop;
+		}
+	}
+	return CKR_GENERAL_ERROR;
+}
+
+CK_RV
+p11_ckr_ss(int ss_err, enum p11_ectx ctx)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(ssmap) / sizeof(ssmap[0]); i++)
+		if (ssmap[i].ss == ss_err)
+			return p11_ckr(ssmap[i].drv, ctx);
+	return CKR_GENERAL_ERROR;
+}
+
+#define RV(x)	{ x, #x }
+
+static const struct {
+	CK_RV		 rv;
+	const char	*name;
+} rvnames[] = {
+	RV(CKR_OK), RV(CKR_CANCEL), RV(CKR_HOST_MEMORY),
+	RV(CKR_SLOT_ID_INVALID), RV(CKR_GENERAL_ERROR),
+	RV(CKR_FUNCTION_FAILED), RV(CKR_ARGUMENTS_BAD), RV(CKR_NO_EVENT),
+	RV(CKR_NEED_TO_CREATE_THREADS), RV(CKR_CANT_LOCK),
+	RV(CKR_ATTRIBUTE_READ_ONLY), RV(CKR_ATTRIBUTE_SENSITIVE),
+	RV(CKR_ATTRIBUTE_TYPE_INVALID), RV(CKR_ATTRIBUTE_VALUE_INVALID),
+	RV(CKR_ACTION_PROHIBITED), RV(CKR_DATA_INVALID),
+	RV(CKR_DATA_LEN_RANGE), RV(CKR_DEVICE_ERROR), RV(CKR_DEVICE_MEMORY),
+	RV(CKR_DEVICE_REMOVED), RV(CKR_FUNCTION_CANCELED),
+	RV(CKR_FUNCTION_NOT_PARALLEL), RV(CKR_FUNCTION_NOT_SUPPORTED),
+	RV(CKR_KEY_HANDLE_INVALID), RV(CKR_KEY_TYPE_INCONSISTENT),
+	RV(CKR_KEY_FUNCTION_NOT_PERMITTED), RV(CKR_MECHANISM_INVALID),
+	RV(CKR_MECHANISM_PARAM_INVALID), RV(CKR_OBJECT_HANDLE_INVALID),
+	RV(CKR_OPERATION_ACTIVE), RV(CKR_OPERATION_NOT_INITIALIZED),
+	RV(CKR_PIN_INCORRECT), RV(CKR_PIN_INVALID), RV(CKR_PIN_LEN_RANGE),
+	RV(CKR_PIN_LOCKED), RV(CKR_SESSION_CLOSED), RV(CKR_SESSION_COUNT),
+	RV(CKR_SESSION_HANDLE_INVALID),
+	RV(CKR_SESSION_PARALLEL_NOT_SUPPORTED), RV(CKR_SESSION_READ_ONLY),
+	RV(CKR_SESSION_EXISTS), RV(CKR_SESSION_READ_ONLY_EXISTS),
+	RV(CKR_SIGNATURE_INVALID), RV(CKR_SIGNATURE_LEN_RANGE),
+	RV(CKR_TEMPLATE_INCOMPLETE), RV(CKR_TEMPLATE_INCONSISTENT),
+	RV(CKR_TOKEN_NOT_PRESENT), RV(CKR_TOKEN_NOT_RECOGNIZED),
+	RV(CKR_TOKEN_WRITE_PROTECTED), RV(CKR_USER_ALREADY_LOGGED_IN),
+	RV(CKR_USER_NOT_LOGGED_IN), RV(CKR_USER_PIN_NOT_INITIALIZED),
+	RV(CKR_USER_TYPE_INVALID), RV(CKR_USER_ANOTHER_ALREADY_LOGGED_IN),
+	RV(CKR_USER_TOO_MANY_TYPES), RV(CKR_BUFFER_TOO_SMALL),
+	RV(CKR_INFORMATION_SENSITIVE), RV(CKR_CRYPTOKI_NOT_INITIALIZED),
+	RV(CKR_CRYPTOKI_ALREADY_INITIALIZED), RV(CKR_MUTEX_BAD),
+	RV(CKR_MUTEX_NOT_LOCKED), RV(CKR_FUNCTION_REJECTED),
+};
+
+const char *
+p11_rv_name(CK_RV rv)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(rvnames) / sizeof(rvnames[0]); i++)
+		if (rvnames[i].rv == rv)
+			return rvnames[i].name;
+	return "CKR_(unknown)";
+}

@@ -1,0 +1,56 @@
+/*
+ * pkcs11/mech_priv.h - what mech.c, mech_pad.c and mech_verify.c share.
+ */
+#ifndef P11_MECH_PRIV_H
+#define P11_MECH_PRIV_H
+
+#include "mech.h"
+
+#define MECH_HASH_MAX	64	/* SHA-512 */
+#define MECH_RSA_MAX	512	/* RSA-4096 block */
+
+enum mech_kind {
+	MK_DIGEST,
+	MK_RSA_PKCS,		/* PKCS#1 v1.5 type 1 */
+	MK_RSA_X509,		/* raw, zero-padded on the left */
+	MK_RSA_PSS,		/* EMSA-PSS */
+	MK_ECDSA
+};
+
+struct mech_def {
+	CK_MECHANISM_TYPE	type;
+	enum mech_kind		kind;
+	CK_MECHANISM_TYPE	hash;	/* CKM_SHA_1 ...; 0: not hashed */
+};
+
+/* The key as the formatting code needs it. */
+struct mech_key {
+	enum drv_key_type	 type;
+	unsigned		 bits;	/* modulus / field bits */
+	EVP_PKEY		*pub;	/* may be NULL (no range check) */
+};
+
+struct mech_pss {
+	const EVP_MD	*md;		/* hashAlg */
+	const EVP_MD	*mgf_md;	/* MGF1's hash */
+	size_t		 slen;
+};
+
+/* mech.c */
+const struct mech_def *mech_find(CK_MECHANISM_TYPE);
+const EVP_MD	*mech_hash_md(CK_MECHANISM_TYPE hash);
+/* Mechanism (not a digest), key type and parameters; fills pss. */
+int	mech_prep_check(const CK_MECHANISM *, const struct mech_key *,
+	    const struct mech_def **, struct mech_pss *);
+size_t	mech_key_bytes(const struct mech_key *);
+
+/* mech_pad.c: in is the digest (hashing mechanisms) or the data. */
+int	mech_format(const struct mech_def *, const struct mech_key *,
+	    const struct mech_pss *, const uint8_t *in, size_t in_len,
+	    uint8_t *block, size_t *block_len);
+int	mech_digest(const EVP_MD *, const uint8_t *, size_t, uint8_t *,
+	    size_t *);
+int	mech_pss_encode(const struct mech_pss *, unsigned mod_bits,
+	    const uint8_t *mhash, size_t hlen, uint8_t *block);
+
+#endif

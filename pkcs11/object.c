@@ -1,0 +1,173 @@
+/*
+ * pkcs11/object.c - the token's objects: one certificate, public key and
+ * private key per populated key reference, sharing its CKA_ID.
+ *
+ * The references come from the driver at binding (key_refs and key_id:
+ * no I/O).  A reference is loaded (certificate and public key read from
+ * the card) only when a search or a handle needs it, and the result, or
+ * its absence, is kept until the card goes: each certificate is read at
+ * most once per process and card.
+ *
+ * Handles: gen * 256 + reference index * 3 + kind, where gen is a number
+ * given to each binding (never reused in the process), so a handle is
+ * stable while the card stays and never names another card's object.
+ *
+ * Visibility: private keys (CKA_PRIVATE TRUE) are shown only while the
+ * user is logged in, as the spec says for private objects and as ykcs11
+ * does; certificates and public keys always.
+ */
+#include <string.h>
+
+#include "pkcs11/p11.h"
+
+void
+p11_keys_init(struct p11_slot *s)
+{
+	uint8_t	refs[P11_REFS_MAX];
+	size_t	i, n;
+
+	memset(s->keys, 0, sizeof(s->keys));
+	n = s->drv->key_refs(s->card, refs, P11_REFS_MAX);
+	if (n > P11_REFS_MAX)
+		n = P11_REFS_MAX;
+	for (i = 0; i < n; i++) {
+		s->keys[i].ref = refs[i];
+		s->keys[i].id_len = sizeof(s->keys[i].id);
+		if (s->drv->key_id(s->card, refs[i], s->keys[i].id,
+		    &s->keys[i].id_len) != DRV_OK ||
+		    s->keys[i].id_len > sizeof(s->keys[i].id))
+			s->keys[i].id_len = 0;
+	}
+	s->nkeys = n;
+}
+
+void
+p11_keys_free(struct p11_slot *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nkeys; i++) {
+		if (s->keys[i].state == P11_KEY_LOADED) {
+			drv_key_clear(&s->keys[i].k);
+			p11_attrs_free(&s->keys[i].a);
+		}
+	}
+	memset(s->keys, 0, sizeof(s->keys));
+	s->nkeys = 0;
+}
+
+/* One load_key call in its own bracket. */
+static int
+key_load_once(struct p11_slot *s, struct p11_key *key, CK_RV *rv)
+{
+	int rc;
+
+	if ((*rv = p11_io_begin(s, P11_E_SESSION)) != CKR_OK)
+		return DRV_ERR_DEVICE;
+	memset(&key->k, 0, sizeof(key->k));
+	rc = s->drv->load_key(s->card, s->chan, key->ref, &key->k);
+	p11_io_end(s);
+	if (rc != DRV_OK)
+		drv_key_clear(&key->k);
+	return rc;
+}
+
+static CK_RV
+key_loaded(struct p11_key *key)
+{
+	CK_RV rv;
+
+	if (key->k.pub == NULL) {
+		drv_key_clear(&key->k);
+		key->state = P11_KEY_ABSENT;
+		return CKR_OK;
+	}
+	if ((rv = p11_attrs_build(key)) != CKR_OK) {
+		drv_key_clear(&key->k);
+		p11_attrs_free(&key->a);
+		return rv;
+	}
+	key->state = P11_KEY_LOADED;
+	return CKR_OK;
+}
+
+CK_RV
+p11_key_load(struct p11_slot *s, size_t i)
+{
+	struct p11_key	*key = &s->keys[i];
+	CK_RV		 rv = CKR_OK;
+	int		 rc;
+
+	if (key->state != P11_KEY_UNKNOWN)
+		return CKR_OK;
+	rc = key_load_once(s, key, &rv);
+	if (rv != CKR_OK)
+		return rv;
+	if (rc == DRV_ERR_CARD_RESET) {	/* reselect, then once more */
+		(void)p11_slot_err(s, rc, P11_E_SESSION);
+		rc = key_load_once(s, key, &rv);
+		if (rv != CKR_OK)
+			return rv;
+	}
+	switch (rc) {
+	case DRV_OK:
+		return key_loaded(key);
+	case DRV_ERR_KEY_ABSENT:
+	case DRV_ERR_DEVICE:
+	case DRV_ERR_DATA_INVALID:
+	case DRV_ERR_NOT_SUPPORTED:
+		if (rc != DRV_ERR_KEY_ABSENT)
+			p11_log("key %02X unreadable (%d): not shown",
+			    key->ref, rc);
+		key->state = P11_KEY_ABSENT;
+		return CKR_OK;
+	default:
+		return p11_slot_err(s, rc, P11_E_SESSION);
+	}
+}
+
+CK_OBJECT_HANDLE
+p11_obj_handle(const struct p11_slot *s, size_t i, enum p11_kind kind)
+{
+	return (CK_OBJECT_HANDLE)s->gen * P11_OBJ_PER_GEN + i * 3 +
+	    (CK_ULONG)kind;
+}
+
+bool
+p11_obj_exists(const struct p11_slot *s, const struct p11_key *key,
+    enum p11_kind kind, bool any)
+{
+	if (key->state != P11_KEY_LOADED)
+		return false;
+	switch (kind) {
+	case P11_CERT:
+		return key->k.cert != NULL && key->a.cert_ok;
+	case P11_PUB:
+		return key->a.ktype != CK_UNAVAILABLE_INFORMATION;
+	case P11_PRIV:
+		return key->a.ktype != CK_UNAVAILABLE_INFORMATION &&
+		    (any || s->logged_in);
+	}
+	return false;
+}
+
+CK_RV
+p11_obj_lookup(struct p11_slot *s, CK_OBJECT_HANDLE h, bool any,
+    struct p11_key **kp, enum p11_kind *kindp)
+{
+	CK_ULONG	idx;
+	size_t		i;
+	enum p11_kind	kind;
+
+	*kp = NULL;
+	if (s->gen == 0 || h / P11_OBJ_PER_GEN != s->gen)
+		return CKR_OBJECT_HANDLE_INVALID;
+	idx = h % P11_OBJ_PER_GEN;
+	i = (size_t)(idx / 3);
+	kind = (enum p11_kind)(idx % 3);
+	if (i >= s->nkeys || !p11_obj_exists(s, &s->keys[i], kind, any))
+		return CKR_OBJECT_HANDLE_INVALID;
+	*kp = &s->keys[i];
+	*kindp = kind;
+	return CKR_OK;
+}

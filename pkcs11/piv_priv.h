@@ -1,0 +1,131 @@
+/*
+ * pkcs11/piv_priv.h - what the files of the PIV driver share:
+ *   piv.c          probe, reselect, free, the ops table
+ *   piv_apdu.c     building and sending commands, status words
+ *   piv_token.c    token_info (CHUID, YubiKey serial)
+ *   piv_objects.c  key references, CKA_IDs, labels, load_key
+ *   piv_meta.c     YubiKey GET METADATA
+ *   piv_pin.c      pin_status, login, logout
+ *   piv_crypto.c   sign, decrypt, derive (GENERAL AUTHENTICATE)
+ * Every byte from the card is read through ss_rd / ss_tlv.
+ */
+#ifndef P11_PIV_PRIV_H
+#define P11_PIV_PRIV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "reader/apdu.h"
+#include "reader/channel.h"
+#include "reader/pinpad.h"
+#include "driver.h"
+
+/* SP 800-78-4 / YubiKey algorithm identifiers */
+#define PIV_ALG_RSA3072		0x05
+#define PIV_ALG_RSA1024		0x06
+#define PIV_ALG_RSA2048		0x07
+#define PIV_ALG_ECCP256		0x11
+#define PIV_ALG_ECCP384		0x14
+#define PIV_ALG_RSA4096		0x16
+#define PIV_ALG_ED25519		0xe0
+#define PIV_ALG_X25519		0xe1
+
+#define PIV_INS_VERIFY		0x20
+#define PIV_INS_GET_DATA	0xcb
+#define PIV_INS_GENERAL_AUTH	0x87
+#define PIV_INS_SELECT		0xa4
+#define PIV_INS_YK_METADATA	0xf7
+#define PIV_INS_YK_SERIAL	0xf8
+#define PIV_INS_YK_VERSION	0xfd
+
+#define PIV_REF_PIN		0x80
+#define PIV_PIN_MIN		6
+#define PIV_PIN_MAX		8
+
+#define PIV_ALGS_MAX		16	/* algorithms kept from SELECT */
+#define PIV_NKEYS		24	/* 9A 9C 9D 9E 82..95 */
+#define PIV_OBJ_MAX		16384	/* largest data object read */
+#define PIV_GA_OUT_MAX		1024	/* GENERAL AUTHENTICATE answer */
+#define PIV_RSA_MAX_BYTES	512	/* RSA-4096 */
+#define PIV_EC_MAX_BYTES	48	/* P-384 */
+
+/* YubiKey PIN policies (GET METADATA tag 02, first byte) */
+#define PIV_YK_PIN_ALWAYS	0x03
+#define PIV_YK_ORIGIN_GENERATED	0x01
+
+struct drv_card {
+	uint8_t			algs[PIV_ALGS_MAX]; /* SELECT's list */
+	size_t			nalgs;
+	bool			yubikey;	/* ATR says YubiKey */
+	bool			have_version;	/* GET VERSION ok */
+	uint8_t			version[3];
+	bool			token_cached;
+	struct drv_token	token;
+	int			pin_tries_max;	/* -1 until known */
+	bool			pinpad_known;
+	struct ss_pinpad	pinpad;
+};
+
+/* What GET METADATA says about one key reference. */
+struct piv_meta {
+	uint8_t		 alg;		/* PIV_ALG_* */
+	uint8_t		 pin_policy;	/* 0 when not reported */
+	uint8_t		 origin;	/* 0 when not reported */
+	EVP_PKEY	*pub;		/* owned; NULL when not reported */
+};
+
+/* piv_apdu.c */
+void	piv_apdu_init(struct ss_apdu *, uint8_t ins, uint8_t p1, uint8_t p2,
+	    const uint8_t *data, size_t lc, bool le);
+int	piv_transmit(struct ss_chan *, const struct ss_apdu *,
+	    unsigned flags, uint8_t *resp, size_t cap, size_t *len, uint16_t *sw);
+int	piv_select(struct ss_chan *, uint8_t *resp, size_t cap, size_t *len,
+	    uint16_t *sw);
+int	piv_get_data(struct ss_chan *, uint32_t tag, uint8_t *resp,
+	    size_t cap, size_t *len, uint16_t *sw);
+int	piv_sw_to_drv(uint16_t sw);
+bool	piv_has_metadata(const struct drv_card *);
+bool	piv_has_serial(const struct drv_card *);
+
+/* piv_token.c */
+int	piv_token_info(struct drv_card *, struct ss_chan *,
+	    struct drv_token *);
+
+/* piv_objects.c */
+size_t	piv_key_refs(struct drv_card *, uint8_t *refs, size_t cap);
+int	piv_key_id(struct drv_card *, uint8_t ref, uint8_t *id,
+	    size_t *id_len);
+int	piv_load_key(struct drv_card *, struct ss_chan *, uint8_t ref,
+	    struct drv_key *);
+int	piv_key_classify(EVP_PKEY *, enum drv_key_type *, unsigned *bits);
+
+/* piv_meta.c */
+int	piv_meta_read(struct ss_chan *, uint8_t ref, struct piv_meta *);
+int	piv_meta_parse(const uint8_t *, size_t, struct piv_meta *);
+void	piv_meta_clear(struct piv_meta *);
+int	piv_meta_pin_tries(struct ss_chan *, int *max, int *left);
+
+/* piv_pin.c */
+int	piv_pin_status(struct drv_card *, struct ss_chan *,
+	    struct drv_pin_status *);
+int	piv_login(struct drv_card *, struct ss_chan *, const uint8_t *pin,
+	    size_t pin_len);
+int	piv_logout(struct drv_card *, struct ss_chan *);
+
+/* piv_crypto.c */
+int	piv_alg_id(const struct drv_key *, uint8_t *alg);
+int	piv_sign(struct drv_card *, struct ss_chan *, const struct drv_key *,
+	    const uint8_t *in, size_t in_len, uint8_t *out, size_t *out_len);
+int	piv_decrypt(struct drv_card *, struct ss_chan *,
+	    const struct drv_key *, const uint8_t *in, size_t in_len,
+	    uint8_t *out, size_t *out_len);
+int	piv_derive(struct drv_card *, struct ss_chan *,
+	    const struct drv_key *, const uint8_t *peer, size_t peer_len,
+	    uint8_t *out, size_t *out_len);
+int	piv_ecdsa_der_to_raw(const uint8_t *, size_t, size_t field,
+	    uint8_t *out);
+
+#endif
