@@ -44,7 +44,9 @@ enum drv_err {
 	DRV_ERR_DEVICE,		/* unexpected status word, malformed reply */
 	DRV_ERR_MEMORY,
 	DRV_ERR_BUFFER,		/* caller's output buffer too small */
-	DRV_ERR_ARGS		/* caller bug */
+	DRV_ERR_ARGS,		/* caller bug */
+	DRV_ERR_CANCELLED,	/* PIN pad: cancelled or timed out */
+	DRV_ERR_NO_SPACE	/* the card has no room for the object */
 };
 
 enum drv_key_type {
@@ -78,6 +80,21 @@ struct drv_key {
 	unsigned		 usage;		/* DRV_USE_* */
 	bool			 always_auth;	/* login right before every use */
 	bool			 local;		/* generated on the card (if known) */
+	bool			 has_private;	/* a private key is in the reference */
+};
+
+/* Which secret a PIN operation is about. */
+enum drv_pin_ref {
+	DRV_PIN_USER = 0,	/* PIV: 80 */
+	DRV_PIN_PUK		/* PIV: 81 */
+};
+
+/* What C_GenerateKeyPair / import asks the card for. */
+struct drv_keyspec {
+	enum drv_key_type	 type;
+	unsigned		 bits;		/* RSA: 1024..4096; EC: 256/384 */
+	uint8_t			 pin_policy;	/* 0 default, 1 never, 2 once, 3 always */
+	uint8_t			 touch_policy;	/* 0 default, 1 never, 2 always, 3 cached */
 };
 
 struct drv_token {
@@ -145,6 +162,30 @@ struct drv_ops {
 	int	(*derive)(struct drv_card *, struct ss_chan *,
 		    const struct drv_key *, const uint8_t *peer,
 		    size_t peer_len, uint8_t *out, size_t *out_len);
+
+	/* ---- management (NULL when the card type offers none) ---- */
+	/* CHANGE REFERENCE DATA for the PIN or PUK; old == NULL: PIN pad. */
+	int	(*change_pin)(struct drv_card *, struct ss_chan *,
+		    enum drv_pin_ref, const uint8_t *old, size_t old_len,
+		    const uint8_t *new_pin, size_t new_len);
+	/* RESET RETRY COUNTER: unblock the PIN with the PUK. */
+	int	(*unblock_pin)(struct drv_card *, struct ss_chan *,
+		    const uint8_t *puk, size_t puk_len, const uint8_t *new_pin,
+		    size_t new_len);
+	/* Authenticate as the card administrator (PIV: management key 9B,
+	 * 3DES or AES, algorithm from the card or the key length). */
+	int	(*admin_auth)(struct drv_card *, struct ss_chan *,
+		    const uint8_t *key, size_t key_len);
+	int	(*generate_key)(struct drv_card *, struct ss_chan *,
+		    uint8_t ref, const struct drv_keyspec *, struct drv_key *out);
+	int	(*import_key)(struct drv_card *, struct ss_chan *, uint8_t ref,
+		    EVP_PKEY *priv, const struct drv_keyspec *);
+	int	(*write_cert)(struct drv_card *, struct ss_chan *, uint8_t ref,
+		    const uint8_t *der, size_t der_len);
+	int	(*delete_cert)(struct drv_card *, struct ss_chan *, uint8_t ref);
+	/* Random bytes from the card; NULL when it has no such command. */
+	int	(*random)(struct drv_card *, struct ss_chan *, uint8_t *out,
+		    size_t len);
 };
 
 /* drivers.c: the table, NULL-terminated, probed in order. */
