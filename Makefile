@@ -48,8 +48,20 @@ LIBP11		 = $(B)/libssp11.a
 EMU_BIN		 = $(B)/smartsign-emu
 MODULE		 = $(B)/smartsign-pkcs11.so
 
+# Programs for people: tools/NAME*.c (one of them with main) make
+# build/smartsign-NAME, linked with the reader library.
+TOOL_NAMES	 = diag sign bench
+TOOL_BINS	:= $(foreach t,$(TOOL_NAMES),$(if $(wildcard tools/$(t)*.c),$(B)/smartsign-$(t)))
+
+define tool_rule
+$(B)/smartsign-$(1): $(patsubst %.c,$(B)/obj/%.o,$(wildcard tools/$(1)*.c)) $(LIBREADER)
+	@$$(if $$(V),,echo "  LD      $$@")
+	$$(Q)$$(CC) $$(LDFLAGS_ALL) -o $$@ $$^ $$(PKG_LIBS) -ldl -lpthread
+endef
+$(foreach t,$(TOOL_NAMES),$(eval $(call tool_rule,$(t))))
+
 .PHONY: all deps check check-unit check-all demo clean units
-all: $(EMU_BIN) $(if $(PKCS11_SRC),$(MODULE)) $(TESTTOOLS)
+all: $(EMU_BIN) $(if $(PKCS11_SRC),$(MODULE)) $(TESTTOOLS) $(TOOL_BINS)
 
 Q	 = $(if $(V),,@)
 
