@@ -50,6 +50,8 @@ struct run_card {
 	bool			 pulled;	/* removed: stay disconnected */
 	bool			 waiting;	/* "waiting for vpcd" logged */
 	bool			 odd_ctl;	/* unknown control logged */
+	bool			 heard;		/* vpcd spoke since we connected */
+	int64_t			 connected_ms;
 	unsigned		 seen_gen;
 	int			 wake[2];	/* main -> card thread */
 	atomic_bool		 stop;
@@ -202,6 +204,8 @@ card_connect(struct run_card *rc)
 		    v->port);
 		rc->waiting = false;
 		rc->odd_ctl = false;
+		rc->heard = false;
+		rc->connected_ms = now_ms();
 		return;
 	}
 	if (!rc->waiting)
@@ -304,14 +308,39 @@ card_apdu(struct run_card *rc, const uint8_t *cmd, size_t len)
 	ss_wipe(rc->resp, rlen);
 }
 
+/*
+ * pcscd asks vpcd for the ATR every 400 ms, so a new connection that hears
+ * nothing for EMU_RUN_HELLO_MS was queued on a listening socket vpcd no
+ * longer serves (it happens when a card reconnects right after a kill -9):
+ * drop it and connect again.  Once vpcd has spoken, silence is legitimate.
+ */
+static int
+card_hello_timeout(const struct run_card *rc)
+{
+	int64_t waited = now_ms() - rc->connected_ms;
+
+	if (rc->heard)
+		return -1;
+	return waited >= EMU_RUN_HELLO_MS ? 0 :
+	    (int)(EMU_RUN_HELLO_MS - waited);
+}
+
 static void
 card_serve(struct run_card *rc)
 {
 	const uint8_t	*p;
 	size_t		 n;
+	int		 timeout = card_hello_timeout(rc);
 
-	switch (emu_vpcd_recv(&rc->vpcd, rc->wake[0], -1, &p, &n)) {
+	if (timeout == 0) {
+		snprintf(rc->vpcd.why, sizeof(rc->vpcd.why),
+		    "vpcd silent for %d ms after connect", EMU_RUN_HELLO_MS);
+		card_lost(rc);
+		return;
+	}
+	switch (emu_vpcd_recv(&rc->vpcd, rc->wake[0], timeout, &p, &n)) {
 	case EMU_VPCD_FRAME:
+		rc->heard = true;
 		if (n == 1)
 			card_control(rc, p[0]);
 		else

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #define EMU_RUN_RETRY_MS	200	/* between connection attempts */
+#define EMU_RUN_HELLO_MS	2000	/* new connection must hear vpcd by then */
 #define EMU_RUN_DELAY_MAX_MS	3600000u
 
 struct emu_run_card_arg {
