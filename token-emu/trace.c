@@ -106,6 +106,16 @@ emu_trace_is_secret(const uint8_t *cmd, size_t len)
 	}
 }
 
+/* Responses that are secrets although the command is not: decryption and
+ * key agreement with the key-management keys (9D, retired 82..95). */
+static bool
+trace_rsp_is_secret(const uint8_t *cmd, size_t len)
+{
+	if (cmd == NULL || len < 4 || cmd[1] != INS_GENERAL_AUTH)
+		return false;
+	return cmd[3] == 0x9d || (cmd[3] >= 0x82 && cmd[3] <= 0x95);
+}
+
 /* hex of p[0..n) with [from, to) shown as "**" per byte; out: 2n+1 */
 static void
 trace_hex_masked(const uint8_t *p, size_t n, size_t from, size_t to,
@@ -201,7 +211,7 @@ emu_trace_cmd(struct emu_tracer *tr, const uint8_t *cmd, size_t len)
 	char	*s;
 
 	tr->secret_rsp = emu_trace_is_secret(cmd, len) ||
-	    (tr->secret_chain && getresp);
+	    trace_rsp_is_secret(cmd, len) || (tr->secret_chain && getresp);
 	tr->secret_chain = false;
 	if (tr->trace == NULL)
 		return;

@@ -182,6 +182,42 @@ test_trace_file(void **state)
 	unlink(path);
 }
 
+/* decryption with 9D: the command is shown, the plaintext is not */
+static void
+test_decrypt_response_hidden(void **state)
+{
+	char			 path[] = "/tmp/test-emu-trace.XXXXXX";
+	char			 err[256], *s;
+	struct emu_tracer	 tr = { .card = 1 };
+	const uint8_t		 ga[] = { 0x00, 0x87, 0x07, 0x9d, 0x04, 0x7c,
+	    0x02, 0x82, 0x00 };
+	const uint8_t		 plain[] = { 0x7c, 0x04, 0x82, 0x02, 0xc3, 0x3c,
+	    0x90, 0x00 };
+	const uint8_t		 sig[] = { 0x00, 0x87, 0x07, 0x9a, 0x04, 0x7c,
+	    0x02, 0x82, 0x00 };
+	const uint8_t		 sigrsp[] = { 0x7c, 0x02, 0xd7, 0x7d, 0x90, 0x00 };
+	int			 fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	tr.trace = emu_trace_open(path, err, sizeof(err));
+	assert_non_null(tr.trace);
+	emu_trace_cmd(&tr, ga, sizeof(ga));
+	emu_trace_rsp(&tr, plain, sizeof(plain));
+	emu_trace_cmd(&tr, sig, sizeof(sig));
+	emu_trace_rsp(&tr, sigrsp, sizeof(sigrsp));
+	emu_trace_close(&tr.trace);
+	s = slurp(path);
+	assert_non_null(strstr(s, " card1 > cmd 0087079D047C028200\n"));
+	assert_null(strstr(s, "C33C"));
+	assert_non_null(strstr(s, " card1 < rsp ************9000\n"));
+	assert_non_null(strstr(s, " card1 < rsp 7C02D77D9000\n"));
+	free(s);
+	unlink(path);
+}
+
 static void
 test_open_error(void **state)
 {
@@ -204,6 +240,7 @@ main(void)
 		cmocka_unit_test(test_extended_secret),
 		cmocka_unit_test(test_response_redaction),
 		cmocka_unit_test(test_trace_file),
+		cmocka_unit_test(test_decrypt_response_hidden),
 		cmocka_unit_test(test_open_error),
 	};
 
