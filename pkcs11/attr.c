@@ -8,6 +8,12 @@
  * for the object's class answer CKR_ATTRIBUTE_TYPE_INVALID.  Public parts
  * (modulus, exponent, EC parameters and point) are readable on the
  * private key too: clients read them there.
+ *
+ * Ed25519 and X25519 keys (PKCS#11 3.0): CKK_EC_EDWARDS and
+ * CKK_EC_MONTGOMERY, CKA_EC_PARAMS the DER PrintableString of the curve
+ * name ("edwards25519", "curve25519": the form 3.0 names first and
+ * pkcs11-tool 0.23 reads), CKA_EC_POINT the 32-byte public key in a DER
+ * OCTET STRING, as for the other curves.
  */
 #include <limits.h>
 #include <stdlib.h>
@@ -25,6 +31,8 @@
 #define CERT_CATEGORY_TOKEN_USER	1UL
 #define EC_GROUP_NAME_MAX		80
 #define EC_POINT_MAX			(1 + 2 * 66)
+#define TAG_PRINTABLE_STRING		0x13u
+#define CURVE_NAME_MAX			16
 
 /* --- building ---------------------------------------------------------- */
 
@@ -180,6 +188,26 @@ fail:
 	return ret;
 }
 
+/* CKA_EC_PARAMS of the 25519 curves: PrintableString name. */
+static int
+attrs_25519(struct p11_keyattrs *a, const EVP_PKEY *pk, CK_KEY_TYPE kt,
+    const char *curve)
+{
+	uint8_t	der[2 + CURVE_NAME_MAX];
+	size_t	n = strlen(curve);
+
+	if (n > CURVE_NAME_MAX)
+		return -1;
+	der[0] = TAG_PRINTABLE_STRING;
+	der[1] = (uint8_t)n;
+	memcpy(der + 2, curve, n);
+	if (blob_set(&a->ecparams, der, 2 + n) < 0 ||
+	    attrs_ec_point(a, pk) < 0)
+		return -1;
+	a->ktype = kt;
+	return 0;
+}
+
 static bool
 mech_for_key(CK_MECHANISM_TYPE m, CK_KEY_TYPE kt)
 {
@@ -190,17 +218,35 @@ mech_for_key(CK_MECHANISM_TYPE m, CK_KEY_TYPE kt)
 	case CKM_SHA512_RSA_PKCS: case CKM_SHA1_RSA_PKCS_PSS:
 	case CKM_SHA224_RSA_PKCS_PSS: case CKM_SHA256_RSA_PKCS_PSS:
 	case CKM_SHA384_RSA_PKCS_PSS: case CKM_SHA512_RSA_PKCS_PSS:
+	case CKM_RSA_PKCS_OAEP:
 		return kt == CKK_RSA;
 	case CKM_ECDSA: case CKM_ECDSA_SHA1: case CKM_ECDSA_SHA224:
 	case CKM_ECDSA_SHA256: case CKM_ECDSA_SHA384: case CKM_ECDSA_SHA512:
 		return kt == CKK_EC;
+	case CKM_EDDSA:
+		return kt == CKK_EC_EDWARDS;
+	case CKM_ECDH1_DERIVE: case CKM_ECDH1_COFACTOR_DERIVE:
+		return kt == CKK_EC || kt == CKK_EC_MONTGOMERY;
 	default:
 		return false;
 	}
 }
 
+/* One of the mechanism's operations is one the key may do. */
+static bool
+mech_for_usage(CK_MECHANISM_TYPE m, unsigned usage)
+{
+	CK_MECHANISM_INFO mi;
+
+	if (mech_info(m, &mi) != CKR_OK)
+		return false;
+	return ((mi.flags & CKF_SIGN) && (usage & DRV_USE_SIGN)) ||
+	    ((mi.flags & CKF_DECRYPT) && (usage & DRV_USE_DECRYPT)) ||
+	    ((mi.flags & CKF_DERIVE) && (usage & DRV_USE_DERIVE));
+}
+
 static void
-attrs_allowed(struct p11_keyattrs *a)
+attrs_allowed(struct p11_keyattrs *a, unsigned usage)
 {
 	const CK_MECHANISM_TYPE	*l;
 	size_t			 i, n = 0;
@@ -208,6 +254,7 @@ attrs_allowed(struct p11_keyattrs *a)
 	l = mech_list(&n);
 	for (i = 0; l != NULL && i < n; i++)
 		if (mech_for_key(l[i], a->ktype) &&
+		    mech_for_usage(l[i], usage) &&
 		    a->nallowed < sizeof(a->allowed) / sizeof(a->allowed[0]))
 			a->allowed[a->nallowed++] = l[i];
 }
@@ -231,6 +278,10 @@ attrs_pub(struct p11_keyattrs *a, const struct drv_key *k)
 			return -1;
 		a->ktype = CKK_EC;
 	}
+	if (k->type == DRV_KEY_ED25519 && EVP_PKEY_is_a(k->pub, "ED25519"))
+		return attrs_25519(a, k->pub, CKK_EC_EDWARDS, "edwards25519");
+	if (k->type == DRV_KEY_X25519 && EVP_PKEY_is_a(k->pub, "X25519"))
+		return attrs_25519(a, k->pub, CKK_EC_MONTGOMERY, "curve25519");
 	return 0;	/* other types: certificate only */
 }
 
@@ -245,7 +296,7 @@ p11_attrs_build(struct p11_key *key)
 	if (key->k.cert != NULL &&
 	    attrs_cert(a, key->k.cert, key->k.cert_len) < 0)
 		goto fail;
-	attrs_allowed(a);
+	attrs_allowed(a, key->k.usage);
 	return CKR_OK;
 fail:
 	p11_attrs_free(a);
@@ -310,8 +361,9 @@ val_common(const struct p11_key *key, enum p11_kind kind,
 		return val_bool(v, kind == P11_PRIV);
 	case CKA_MODIFIABLE:
 	case CKA_COPYABLE:
-	case CKA_DESTROYABLE:
 		return val_bool(v, false);
+	case CKA_DESTROYABLE:		/* create.c: certificates only */
+		return val_bool(v, kind == P11_CERT);
 	case CKA_LABEL:
 		return val_str(v, kind == P11_CERT ? key->k.cert_label :
 		    key->k.key_label);
@@ -402,6 +454,10 @@ val_key(const struct p11_key *key, enum p11_kind kind, CK_ATTRIBUTE_TYPE t,
 	case CKA_LOCAL:
 		return val_bool(v, key->k.local);
 	case CKA_KEY_GEN_MECHANISM:
+		if (key->k.local && key->a.ktype == CKK_RSA)
+			return val_ul(v, CKM_RSA_PKCS_KEY_PAIR_GEN);
+		if (key->k.local && key->a.ktype == CKK_EC)
+			return val_ul(v, CKM_EC_KEY_PAIR_GEN);
 		return val_ul(v, CK_UNAVAILABLE_INFORMATION);
 	case CKA_ALLOWED_MECHANISMS:
 		return val_bytes(v, key->a.allowed,
@@ -437,7 +493,8 @@ attr_secret(CK_KEY_TYPE kt, CK_ATTRIBUTE_TYPE t)
 	case CKA_EXPONENT_1: case CKA_EXPONENT_2: case CKA_COEFFICIENT:
 		return kt == CKK_RSA;
 	case CKA_VALUE:
-		return kt == CKK_EC;
+		return kt == CKK_EC || kt == CKK_EC_EDWARDS ||
+		    kt == CKK_EC_MONTGOMERY;
 	default:
 		return false;
 	}
@@ -577,7 +634,10 @@ C_GetAttributeValue(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject,
 	}
 	if ((rv = p11_sess_get(hSession, &s, &ss)) != CKR_OK)
 		goto out;
-	if ((rv = p11_obj_lookup(s, hObject, false, &key, &kind)) == CKR_OK)
+	if (p11_secret_handle(hObject))
+		rv = p11_secret_attrs(s, hObject, pTemplate, ulCount);
+	else if ((rv = p11_obj_lookup(s, hObject, false, &key, &kind)) ==
+	    CKR_OK)
 		rv = attr_get(key, kind, pTemplate, ulCount);
 	p11_sess_put(s);
 out:

@@ -93,9 +93,14 @@ enum drv_pin_ref {
 struct drv_keyspec {
 	enum drv_key_type	 type;
 	unsigned		 bits;		/* RSA: 1024..4096; EC: 256/384 */
-	uint8_t			 pin_policy;	/* 0 default, 1 never, 2 once, 3 always */
+	uint8_t			 pin_policy;	/* 0 default, 1 never, 2 once, 3 always,
+						   DRV_PIN_NOT_ALWAYS */
 	uint8_t			 touch_policy;	/* 0 default, 1 never, 2 always, 3 cached */
 };
+
+/* pin_policy: the reference's default, or "once" where that default is
+ * "always" (CKA_ALWAYS_AUTHENTICATE FALSE). */
+#define DRV_PIN_NOT_ALWAYS	4
 
 struct drv_token {
 	char		label[33];		/* NUL-terminated, <= 32 chars */
@@ -125,6 +130,9 @@ struct drv_ops {
 	void	(*free)(struct drv_card **);
 	/* After a reset by someone else: select the applet again. */
 	int	(*reselect)(struct drv_card *, struct ss_chan *);
+	/* c == NULL: what needs no I/O (PIN limits, model; label and
+	 * serial may be empty), called at binding; with a channel: all of
+	 * it, read once and cached (C_GetTokenInfo). */
 	int	(*token_info)(struct drv_card *, struct ss_chan *,
 		    struct drv_token *);
 	/* Every key reference this card type can hold, in the order objects
@@ -173,13 +181,22 @@ struct drv_ops {
 		    const uint8_t *puk, size_t puk_len, const uint8_t *new_pin,
 		    size_t new_len);
 	/* Authenticate as the card administrator (PIV: management key 9B,
-	 * 3DES or AES, algorithm from the card or the key length). */
+	 * 3DES or AES, algorithm from the card or the key length); a wrong
+	 * key is DRV_ERR_PIN_INCORRECT.  key == NULL: drop that
+	 * authentication (best effort: at logout). */
 	int	(*admin_auth)(struct drv_card *, struct ss_chan *,
 		    const uint8_t *key, size_t key_len);
+	/* out: the new key as load_key would give it (public key from
+	 * the card's answer, local). */
 	int	(*generate_key)(struct drv_card *, struct ss_chan *,
 		    uint8_t ref, const struct drv_keyspec *, struct drv_key *out);
+	/* priv holds the private and the public key; out as above (not
+	 * local).  DRV_ERR_NOT_SUPPORTED when the card cannot import. */
 	int	(*import_key)(struct drv_card *, struct ss_chan *, uint8_t ref,
-		    EVP_PKEY *priv, const struct drv_keyspec *);
+		    EVP_PKEY *priv, const struct drv_keyspec *,
+		    struct drv_key *out);
+	/* The certificate object of a reference; DRV_ERR_NO_SPACE when it
+	 * does not fit. */
 	int	(*write_cert)(struct drv_card *, struct ss_chan *, uint8_t ref,
 		    const uint8_t *der, size_t der_len);
 	int	(*delete_cert)(struct drv_card *, struct ss_chan *, uint8_t ref);

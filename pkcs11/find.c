@@ -5,8 +5,12 @@
  * budget: a template that fixes CKA_ID loads only the references with
  * that id (the driver gives ids without I/O); a template whose CKA_CLASS
  * no reference can produce (data objects, secret keys, private keys
- * before login) loads nothing; anything else loads every reference not
- * loaded yet.  Loaded references stay cached for the card's lifetime.
+ * before login - the user's, or the SO's with the management key) loads
+ * nothing; anything else loads every reference not loaded yet.  Loaded
+ * references stay cached for the card's lifetime (card management
+ * updates the cache, object.c).
+ * The session secret keys (secret.c) that match come after the card's
+ * objects.
  */
 #include <string.h>
 
@@ -39,7 +43,7 @@ find_filter(const struct p11_slot *s, const CK_ATTRIBUTE *tpl, CK_ULONG n,
 
 	f->id = NULL;
 	f->kinds[P11_CERT] = f->kinds[P11_PUB] = true;
-	f->kinds[P11_PRIV] = s->logged_in;
+	f->kinds[P11_PRIV] = s->logged_in || s->so == P11_SO_ADMIN;
 	for (i = 0; i < n; i++) {
 		if (tpl[i].type == CKA_ID)
 			f->id = &tpl[i];
@@ -91,6 +95,8 @@ find_collect(struct p11_slot *s, struct p11_find *fo,
 				fo->h[fo->n++] = p11_obj_handle(s, i,
 				    (enum p11_kind)k);
 	}
+	fo->n += p11_secret_find(s, tpl, n, fo->h + fo->n, P11_FIND_MAX -
+	    fo->n);
 	return CKR_OK;
 }
 

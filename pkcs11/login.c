@@ -8,16 +8,19 @@
  * Nothing here formats or logs a PIN.
  *
  * The login state is per token (all sessions of the application share
- * it).  CKU_CONTEXT_SPECIFIC re-authenticates for the active signing
+ * it) and per application: only C_Logout logs the card out (VERIFY
+ * P1=FF, and the management-key drop for the SO).  The implicit ends -
+ * the last session closed, C_CloseAllSessions, C_Finalize, a reset or
+ * removal - forget our state and send nothing, since the card's
+ * security status is shared with every other process using it.  CKU_CONTEXT_SPECIFIC re-authenticates for the active signing
  * operation of the session (keys with CKA_ALWAYS_AUTHENTICATE, PIV 9C):
  * the channel transaction begun for its VERIFY is kept held until the
  * operation ends, so no other process can send an APDU between the
  * VERIFY and the GENERAL AUTHENTICATE.
  *
- * CKU_SO (the PIV management key) is not offered yet: after the checks
- * the spec orders first (read-only sessions, a user logged in) it gets
- * CKR_USER_TYPE_INVALID, the one code in C_Login's list that says "this
- * user type cannot log in here".
+ * CKU_SO: after the checks the spec orders first (read-only sessions,
+ * another user logged in) login_so.c takes it: the PIV management key
+ * (hex) or the PUK.  The user and the SO exclude each other.
  */
 #include <stddef.h>
 
@@ -48,6 +51,8 @@ login_user(struct p11_slot *s, const CK_UTF8CHAR *pin, CK_ULONG len)
 	CK_RV	rv;
 	int	rc;
 
+	if (s->so != P11_SO_NONE)
+		return CKR_USER_ANOTHER_ALREADY_LOGGED_IN;
 	if (s->logged_in)
 		return CKR_USER_ALREADY_LOGGED_IN;
 	if ((rv = login_pin_check(s, pin, len)) != CKR_OK)
@@ -114,13 +119,15 @@ sess_any_ro(const struct p11_slot *s)
 }
 
 static CK_RV
-login_so(const struct p11_slot *s)
+login_so(struct p11_slot *s, const CK_UTF8CHAR *pin, CK_ULONG len)
 {
 	if (sess_any_ro(s))
 		return CKR_SESSION_READ_ONLY_EXISTS;
 	if (s->logged_in)
 		return CKR_USER_ANOTHER_ALREADY_LOGGED_IN;
-	return CKR_USER_TYPE_INVALID;
+	if (s->so != P11_SO_NONE)
+		return CKR_USER_ALREADY_LOGGED_IN;
+	return p11_so_login(s, pin, len);
 }
 
 CK_RV
@@ -142,7 +149,7 @@ C_Login(CK_SESSION_HANDLE hSession, CK_USER_TYPE userType,
 		rv = login_context(s, ss, pPin, ulPinLen);
 		break;
 	case CKU_SO:
-		rv = login_so(s);
+		rv = login_so(s, pPin, ulPinLen);
 		break;
 	default:
 		rv = CKR_USER_TYPE_INVALID;
@@ -153,9 +160,25 @@ out:
 	return p11_log_rv(__func__, rv);
 }
 
+/* The implicit end of our login (last session closed, C_CloseAllSessions,
+ * C_Finalize).  The user's PIN state is shared by every process using the
+ * card, so it is only forgotten here: sending a logout would log them all
+ * out.  A management-key (SO) authentication is dropped on the card too:
+ * it lets anyone rewrite the card, and nobody else relies on ours. */
 void
 p11_login_drop(struct p11_slot *s)
 {
+	if (s->so == P11_SO_ADMIN)
+		p11_so_logout(s);
+	p11_slot_logged_out(s);
+}
+
+/* C_Logout: the application asked, so the card is logged out too. */
+static void
+login_logout(struct p11_slot *s)
+{
+	if (s->so != P11_SO_NONE)
+		p11_so_logout(s);
 	if (!s->logged_in)
 		return;
 	if (s->drv != NULL && !s->gone && p11_io_begin(s, P11_E_SESSION) ==
@@ -177,12 +200,14 @@ C_Logout(CK_SESSION_HANDLE hSession)
 	p11_log_enter(__func__);
 	if ((rv = p11_sess_get(hSession, &s, &ss)) != CKR_OK)
 		goto out;
-	if (!s->logged_in)
+	if (!s->logged_in && s->so == P11_SO_NONE)
 		rv = CKR_USER_NOT_LOGGED_IN;
 	else {
-		for (ss = s->sessions; ss != NULL; ss = ss->next)
+		for (ss = s->sessions; ss != NULL; ss = ss->next) {
 			p11_sigop_clear(s, &ss->sign);
-		p11_login_drop(s);
+			p11_decop_clear(s, &ss->decrypt);
+		}
+		login_logout(s);
 		if (s->gone)
 			rv = CKR_DEVICE_REMOVED;
 	}

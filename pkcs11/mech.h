@@ -6,7 +6,8 @@
  * Everything here returns CKR_* directly and does no I/O.  Files:
  * mech.c (table, checks, info), mech_pad.c (hashing and RSA/ECDSA block
  * formatting: PKCS#1 v1.5, EMSA-PSS with MGF1, X.509 raw), mech_verify.c
- * (OpenSSL verification).
+ * (OpenSSL verification), mech_unpad.c (RSA decryption: constant-time
+ * PKCS#1 v1.5 and OAEP decoding), mech_ecdh.c (ECDH parameters, KDFs).
  */
 #ifndef P11_MECH_H
 #define P11_MECH_H
@@ -60,6 +61,61 @@ int	mech_verify(const CK_MECHANISM *m, EVP_PKEY *pub,
 int	mech_verify_digest(const CK_MECHANISM *m, EVP_PKEY *pub,
 	    const uint8_t *digest, size_t dlen, const uint8_t *sig,
 	    size_t siglen);
+/*
+ * Decryption (mech_unpad.c): CKM_RSA_PKCS, CKM_RSA_PKCS_OAEP, CKM_RSA_X_509
+ * with a key whose usage has DRV_USE_DECRYPT.  The card returns the raw
+ * block; the padding is removed here, in constant time.
+ */
+struct mech_dec {
+	CK_MECHANISM_TYPE	 type;
+	size_t			 k;		/* modulus bytes */
+	const EVP_MD		*md;		/* OAEP hashAlg */
+	const EVP_MD		*mgf_md;	/* OAEP MGF1 hash */
+	const uint8_t		*label;		/* OAEP label: m's memory */
+	size_t			 label_len;
+};
+/* CKR_OK, CKR_MECHANISM_INVALID, CKR_MECHANISM_PARAM_INVALID,
+ * CKR_KEY_TYPE_INCONSISTENT, CKR_KEY_FUNCTION_NOT_PERMITTED,
+ * CKR_KEY_SIZE_RANGE. */
+int	mech_dec_setup(const CK_MECHANISM *m, const struct drv_key *k,
+	    struct mech_dec *dec);
+/* The largest plaintext (the answer to a length query). */
+size_t	mech_dec_max(const struct mech_dec *dec);
+/* em: the raw block, dec->k bytes; out: room for dec->k bytes.
+ * CKR_OK (*out_len set) or CKR_ENCRYPTED_DATA_INVALID for any padding
+ * error (out wiped), CKR_HOST_MEMORY. */
+int	mech_dec_unpad(const struct mech_dec *dec, const uint8_t *em,
+	    size_t k, uint8_t *out, size_t *out_len);
+
+/*
+ * Key agreement (mech_ecdh.c): CKM_ECDH1_DERIVE and
+ * CKM_ECDH1_COFACTOR_DERIVE on P-256 / P-384 (cofactor 1) and X25519 keys.
+ * pPublicData: the raw public value (04 || X || Y, or the 32-byte u) or
+ * the same inside a DER OCTET STRING; EC points are checked to be on the
+ * key's curve.  kdf: CKD_NULL or CKD_SHA1/224/256/384/512_KDF (ANSI
+ * X9.63 with pSharedData).
+ */
+#define MECH_ECDH_PEER_MAX	(1 + 2 * 48)
+#define MECH_ECDH_SHARED_MAX	1024
+
+struct mech_ecdh {
+	uint8_t		 peer[MECH_ECDH_PEER_MAX];	/* for the driver */
+	size_t		 peer_len;
+	size_t		 z_len;		/* shared secret bytes */
+	const EVP_MD	*kdf_md;	/* NULL: CKD_NULL */
+	const uint8_t	*shared;	/* m's memory */
+	size_t		 shared_len;
+};
+/* CKR_OK, CKR_MECHANISM_INVALID, CKR_MECHANISM_PARAM_INVALID,
+ * CKR_KEY_TYPE_INCONSISTENT, CKR_KEY_FUNCTION_NOT_PERMITTED,
+ * CKR_HOST_MEMORY. */
+int	mech_ecdh_setup(const CK_MECHANISM *m, const struct drv_key *k,
+	    struct mech_ecdh *e);
+/* The key value of len bytes from the shared secret z (z_len bytes):
+ * CKD_NULL its first len bytes (len <= z_len), else the X9.63 KDF. */
+int	mech_ecdh_kdf(const struct mech_ecdh *e, const uint8_t *z,
+	    uint8_t *out, size_t len);
+
 /* Every mechanism offered, for C_GetMechanismList. */
 const CK_MECHANISM_TYPE *mech_list(size_t *n);
 /* CKR_OK or CKR_MECHANISM_INVALID. */

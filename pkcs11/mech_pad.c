@@ -6,7 +6,8 @@
  *   EMSA-PSS     with MGF1 (section 9.1.1, B.2.1), the salt from
  *                RAND_bytes, emBits = modBits - 1;
  *   X.509 raw    the data zero-padded on the left, numerically below n;
- *   ECDSA        the hash as it is (the driver fits it to the field).
+ *   ECDSA        the hash as it is (the driver fits it to the field);
+ *   EdDSA        the message as it is (1 to MECH_EDDSA_MAX bytes).
  * The padding is done on the host because the card only raises to d.
  */
 #include <string.h>
@@ -146,8 +147,8 @@ fmt_x509(const struct mech_key *mk, size_t k, const uint8_t *in,
 }
 
 /* out ^= MGF1(seed, outlen) */
-static int
-mgf1_xor(const EVP_MD *md, const uint8_t *seed, size_t seedlen,
+int
+mech_mgf1_xor(const EVP_MD *md, const uint8_t *seed, size_t seedlen,
     uint8_t *out, size_t outlen)
 {
 	EVP_MD_CTX	*ctx = EVP_MD_CTX_new();
@@ -223,7 +224,7 @@ mech_pss_encode(const struct mech_pss *pss, unsigned mod_bits,
 		return CKR_HOST_MEMORY;
 	if ((rc = pss_hash(pss->md, mhash, hlen, db + dblen - pss->slen,
 	    pss->slen, h)) != CKR_OK ||
-	    (rc = mgf1_xor(pss->mgf_md, h, hlen, db, dblen)) != CKR_OK)
+	    (rc = mech_mgf1_xor(pss->mgf_md, h, hlen, db, dblen)) != CKR_OK)
 		return rc;
 	db[0] &= (uint8_t)(0xffu >> (8 * emlen - embits));
 	block[k - 1] = PSS_TRAILER;
@@ -235,6 +236,8 @@ static size_t
 block_size(const struct mech_def *d, const struct mech_key *mk,
     size_t in_len)
 {
+	if (d->kind == MK_EDDSA)
+		return (in_len > 0 && in_len <= MECH_EDDSA_MAX) ? in_len : 0;
 	if (d->kind != MK_ECDSA)
 		return mech_key_bytes(mk);
 	return (in_len > 0 && in_len <= ECDSA_RAW_MAX) ? in_len : 0;
@@ -245,11 +248,11 @@ mech_format(const struct mech_def *d, const struct mech_key *mk,
     const struct mech_pss *pss, const uint8_t *in, size_t in_len,
     uint8_t *block, size_t *block_len)
 {
-	size_t need = block_size(d, mk, in_len);
+	size_t	need = block_size(d, mk, in_len);
+	bool	msg = d->kind == MK_ECDSA || d->kind == MK_EDDSA;
 
-	if (need == 0 || (d->kind != MK_ECDSA && need > MECH_RSA_MAX))
-		return d->kind == MK_ECDSA ? CKR_DATA_LEN_RANGE :
-		    CKR_KEY_TYPE_INCONSISTENT;
+	if (need == 0 || (!msg && need > MECH_RSA_MAX))
+		return msg ? CKR_DATA_LEN_RANGE : CKR_KEY_TYPE_INCONSISTENT;
 	if (d->kind == MK_RSA_PSS &&
 	    in_len != (size_t)EVP_MD_get_size(pss->md))
 		return CKR_DATA_LEN_RANGE;
@@ -266,6 +269,7 @@ mech_format(const struct mech_def *d, const struct mech_key *mk,
 	case MK_RSA_PSS:
 		return mech_pss_encode(pss, mk->bits, in, in_len, block);
 	case MK_ECDSA:
+	case MK_EDDSA:
 		memcpy(block, in, in_len);
 		return CKR_OK;
 	default:

@@ -6,6 +6,7 @@
  * for the same input (RFC 8017 8.2.2: encode and compare).  PSS: OpenSSL
  * verifies with the parameters' hash, MGF1 hash and exact salt length.
  * ECDSA: r || s is turned into DER and OpenSSL verifies the hash.
+ * EdDSA: OpenSSL verifies the 64-byte signature over the message.
  */
 #include <string.h>
 
@@ -36,6 +37,9 @@ key_from_pub(EVP_PKEY *pub, struct mech_key *mk)
 		break;
 	case EVP_PKEY_EC:
 		mk->type = DRV_KEY_EC;
+		break;
+	case EVP_PKEY_ED25519:
+		mk->type = DRV_KEY_ED25519;
 		break;
 	default:
 		return CKR_KEY_TYPE_INCONSISTENT;
@@ -168,6 +172,24 @@ verify_ecdsa(const struct mech_key *mk, const uint8_t *in, size_t in_len,
 	return rc;
 }
 
+static int
+verify_eddsa(const struct mech_key *mk, const uint8_t *in, size_t in_len,
+    const uint8_t *sig, size_t siglen)
+{
+	EVP_MD_CTX	*ctx;
+	int		 rc = CKR_HOST_MEMORY;
+
+	if (siglen != 2 * mech_key_bytes(mk))
+		return CKR_SIGNATURE_LEN_RANGE;
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		return rc;
+	if (EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, mk->pub) == 1)
+		rc = EVP_DigestVerify(ctx, sig, siglen, in, in_len) == 1 ?
+		    CKR_OK : CKR_SIGNATURE_INVALID;
+	EVP_MD_CTX_free(ctx);
+	return rc;
+}
+
 /* in: the digest for hashing mechanisms, else the data. */
 static int
 verify_in(const struct mech_def *d, const struct mech_key *mk,
@@ -176,6 +198,8 @@ verify_in(const struct mech_def *d, const struct mech_key *mk,
 {
 	if (d->kind == MK_ECDSA)
 		return verify_ecdsa(mk, in, in_len, sig, siglen);
+	if (d->kind == MK_EDDSA)
+		return verify_eddsa(mk, in, in_len, sig, siglen);
 	if (siglen != mech_key_bytes(mk))
 		return CKR_SIGNATURE_LEN_RANGE;
 	if (d->kind == MK_RSA_PSS)

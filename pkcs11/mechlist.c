@@ -1,8 +1,9 @@
 /*
  * pkcs11/mechlist.c - C_GetMechanismList and C_GetMechanismInfo: the
  * signing mechanisms of mech.c (flags and key sizes are its answer) plus
- * the software digests of digest.c.  The list does not depend on the
- * card, so no I/O: a card in the reader is enough.
+ * the software digests of digest.c and the key-pair generation of
+ * keygen.c.  The list does not depend on the card, so no I/O: a card in
+ * the reader is enough.
  */
 #include <string.h>
 
@@ -39,6 +40,10 @@ mech_all(CK_MECHANISM_TYPE *out, size_t cap)
 	for (i = 0; i < sizeof(digests) / sizeof(digests[0]) && k < cap; i++)
 		if (!mech_in(out, k, digests[i]))
 			out[k++] = digests[i];
+	l = p11_keygen_mechs(&n);
+	for (i = 0; i < n && k < cap; i++)
+		if (!mech_in(out, k, l[i]))
+			out[k++] = l[i];
 	return k;
 }
 
@@ -101,6 +106,8 @@ C_GetMechanismInfo(CK_SLOT_ID slotID, CK_MECHANISM_TYPE type,
 		goto out;
 	if (!mech_in(all, mech_all(all, MECH_MAX), type))
 		rv = CKR_MECHANISM_INVALID;
+	else if (p11_keygen_mech_info(type, pInfo) == CKR_OK)
+		rv = CKR_OK;
 	else if (p11_digest_mech(type) &&
 	    mech_info(type, pInfo) != CKR_OK) {
 		memset(pInfo, 0, sizeof(*pInfo));

@@ -131,7 +131,7 @@ mod_stop_waiters(void)
 
 	atomic_store(&p11_m.finalizing, true);
 	(void)ss_readers_cancel(p11_m.readers);
-	while (atomic_load(&p11_m.waiters) > 0) {
+	while (p11_event_waiters() > 0) {
 		(void)ss_readers_cancel(p11_m.readers);
 		(void)nanosleep(&ts, NULL);
 	}

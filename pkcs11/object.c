@@ -8,14 +8,24 @@
  * its absence, is kept until the card goes: each certificate is read at
  * most once per process and card.
  *
- * Handles: gen * 256 + reference index * 3 + kind, where gen is a number
- * given to each binding (never reused in the process), so a handle is
- * stable while the card stays and never names another card's object.
+ * Handles: gen * 65536 + ver * 256 + reference index * 3 + kind, where
+ * gen is a number given to each binding (never reused in the process),
+ * so a handle is stable while the card stays and never names another
+ * card's object; ver counts the replacements of that object by card
+ * management (keygen.c, create*.c: a generated or imported key, a
+ * written or deleted certificate), so the handle of a replaced or
+ * destroyed object goes invalid at once (after 256 replacements of one
+ * object in one process a number comes back).  The cache is updated in
+ * the same call; other processes see the change when they next bind the
+ * card.
  *
  * Visibility: private keys (CKA_PRIVATE TRUE) are shown only while the
  * user is logged in, as the spec says for private objects and as ykcs11
- * does; certificates and public keys always.
+ * does, and to the SO logged in with the management key (who generates
+ * and imports them; signing still needs the user); certificates and
+ * public keys always.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "pkcs11/p11.h"
@@ -129,7 +139,8 @@ p11_key_load(struct p11_slot *s, size_t i)
 CK_OBJECT_HANDLE
 p11_obj_handle(const struct p11_slot *s, size_t i, enum p11_kind kind)
 {
-	return (CK_OBJECT_HANDLE)s->gen * P11_OBJ_PER_GEN + i * 3 +
+	return (CK_OBJECT_HANDLE)s->gen * P11_OBJ_PER_GEN +
+	    (CK_ULONG)s->keys[i].ver[kind] * P11_OBJ_PER_VER + i * 3 +
 	    (CK_ULONG)kind;
 }
 
@@ -146,7 +157,7 @@ p11_obj_exists(const struct p11_slot *s, const struct p11_key *key,
 		return key->a.ktype != CK_UNAVAILABLE_INFORMATION;
 	case P11_PRIV:
 		return key->a.ktype != CK_UNAVAILABLE_INFORMATION &&
-		    (any || s->logged_in);
+		    (any || s->logged_in || s->so == P11_SO_ADMIN);
 	}
 	return false;
 }
@@ -162,12 +173,100 @@ p11_obj_lookup(struct p11_slot *s, CK_OBJECT_HANDLE h, bool any,
 	*kp = NULL;
 	if (s->gen == 0 || h / P11_OBJ_PER_GEN != s->gen)
 		return CKR_OBJECT_HANDLE_INVALID;
-	idx = h % P11_OBJ_PER_GEN;
+	idx = h % P11_OBJ_PER_VER;
 	i = (size_t)(idx / 3);
 	kind = (enum p11_kind)(idx % 3);
-	if (i >= s->nkeys || !p11_obj_exists(s, &s->keys[i], kind, any))
+	if (i >= s->nkeys || h != p11_obj_handle(s, i, kind) ||
+	    !p11_obj_exists(s, &s->keys[i], kind, any))
 		return CKR_OBJECT_HANDLE_INVALID;
 	*kp = &s->keys[i];
 	*kindp = kind;
 	return CKR_OK;
+}
+
+/* --- after card management ------------------------------------------------ */
+
+bool
+p11_key_find_id(const struct p11_slot *s, const void *id, size_t len,
+    size_t *i)
+{
+	size_t k;
+
+	for (k = 0; k < s->nkeys; k++) {
+		if (s->keys[k].id_len == len && len > 0 &&
+		    memcmp(s->keys[k].id, id, len) == 0) {
+			*i = k;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void
+key_bump(struct p11_key *key, unsigned chg)
+{
+	unsigned k;
+
+	for (k = P11_CERT; k <= P11_PRIV; k++)
+		if (chg & (1u << k))
+			key->ver[k]++;
+}
+
+static void
+key_drop(struct p11_key *key)
+{
+	if (key->state == P11_KEY_LOADED) {
+		drv_key_clear(&key->k);
+		p11_attrs_free(&key->a);
+	}
+	key->state = P11_KEY_UNKNOWN;
+	key->pub_exact = false;
+}
+
+void
+p11_key_forget(struct p11_slot *s, size_t i, unsigned chg)
+{
+	key_drop(&s->keys[i]);
+	key_bump(&s->keys[i], chg);
+}
+
+CK_RV
+p11_key_set(struct p11_slot *s, size_t i, struct drv_key *k, unsigned chg)
+{
+	struct p11_key	*key = &s->keys[i];
+	CK_RV		 rv;
+
+	p11_key_forget(s, i, chg);
+	key->k = *k;
+	memset(k, 0, sizeof(*k));
+	if ((rv = key_loaded(key)) != CKR_OK) {
+		key->state = P11_KEY_UNKNOWN;
+		return rv;
+	}
+	key->pub_exact = key->state == P11_KEY_LOADED;
+	return CKR_OK;
+}
+
+CK_RV
+p11_key_set_cert(struct p11_slot *s, size_t i, const uint8_t *der,
+    size_t len)
+{
+	struct p11_key	*key = &s->keys[i];
+	uint8_t		*copy = NULL;
+	CK_RV		 rv;
+
+	if (key->state != P11_KEY_LOADED)
+		return CKR_GENERAL_ERROR;
+	if (der != NULL && (copy = malloc(len)) == NULL)
+		return CKR_HOST_MEMORY;
+	if (der != NULL)
+		memcpy(copy, der, len);
+	free(key->k.cert);
+	key->k.cert = copy;
+	key->k.cert_len = der != NULL ? len : 0;
+	key_bump(key, P11_CHG_CERT);
+	p11_attrs_free(&key->a);
+	if ((rv = key_loaded(key)) != CKR_OK)
+		key_drop(key);
+	return rv;
 }

@@ -34,11 +34,28 @@
 #include "reader/transport.h"
 
 #define P11_REFS_MAX		80	/* key references per card (3 objects each) */
-#define P11_OBJ_PER_GEN		256	/* handle = gen * 256 + index */
+#define P11_OBJ_PER_GEN		65536	/* handle = gen * 65536 + ver * 256
+					   + index (object.c) */
+#define P11_OBJ_PER_VER		256
 #define P11_SIG_MAX		1024	/* largest signature / padded block */
 #define P11_ACC_MAX		1024	/* data kept for multi-part raw signing */
 #define P11_MECH_PARAM_MAX	64	/* copied mechanism parameter */
-#define P11_FIND_MAX		(P11_REFS_MAX * 3)
+#define P11_SECRETS_MAX		64	/* session secret keys per token */
+#define P11_FIND_MAX		(P11_REFS_MAX * 3 + P11_SECRETS_MAX)
+
+/* PKCS#11 3.0 key type (p11-kit 0.24's header has CKK_EC_EDWARDS only). */
+#ifndef CKK_EC_MONTGOMERY
+#define CKK_EC_MONTGOMERY	(0x41UL)
+#endif
+
+/* Vendor attributes of C_GenerateKeyPair / C_CreateObject private-key
+ * templates (README "Card management through PKCS#11"): the YubiKey PIN
+ * and touch policies, CK_ULONG, YubiKey's values (0 = the default). */
+#define CKA_SMARTSIGN_PIN_POLICY	(CKA_VENDOR_DEFINED | 0x53530001UL)
+#define CKA_SMARTSIGN_TOUCH_POLICY	(CKA_VENDOR_DEFINED | 0x53530002UL)
+
+#define P11_PUK_MIN		6	/* a CKU_SO secret this long is a PUK */
+#define P11_PUK_MAX		8
 
 /* PKCS#11 3.0 interfaces (not in p11-kit's 2.40 header). */
 typedef struct CK_INTERFACE {
@@ -106,6 +123,18 @@ struct p11_sigop {
 	size_t			 acc_cap;
 };
 
+/* A decrypt operation (decrypt.c): the mechanism, key and login state
+ * as for signing (op.acc holds multi-part ciphertext), the OAEP label
+ * copied out of the caller's parameter, and the plaintext kept when
+ * the caller's buffer was too small (given out on the next call). */
+struct p11_decop {
+	struct p11_sigop	 op;
+	uint8_t			*label;
+	size_t			 label_len;
+	uint8_t			*plain;		/* P11_SIG_MAX bytes, or NULL */
+	size_t			 plain_len;
+};
+
 struct p11_digop {
 	bool		 active;
 	bool		 multi;
@@ -126,6 +155,7 @@ struct p11_session {
 	struct p11_find		 find;
 	struct p11_sigop	 sign;
 	struct p11_sigop	 verify;
+	struct p11_decop	 decrypt;
 	struct p11_digop	 digest;
 	struct p11_session	*next;
 };
@@ -156,6 +186,8 @@ struct p11_keyattrs {
 
 enum p11_key_state { P11_KEY_UNKNOWN = 0, P11_KEY_LOADED, P11_KEY_ABSENT };
 
+struct p11_secret;	/* secret.c */
+
 struct p11_key {
 	uint8_t			 ref;
 	uint8_t			 id[DRV_ID_MAX];
@@ -163,7 +195,14 @@ struct p11_key {
 	enum p11_key_state	 state;
 	struct drv_key		 k;
 	struct p11_keyattrs	 a;
+	uint8_t			 ver[3];	/* per kind, in the handle: bumped
+						   when the object is replaced */
+	bool			 pub_exact;	/* k.pub is what the card holds
+						   (generated or imported here) */
 };
+
+/* How the Security Officer logged in (login_so.c). */
+enum p11_so { P11_SO_NONE = 0, P11_SO_ADMIN, P11_SO_PUK };
 
 /* Object kinds, in the handle: index = key * 3 + kind. */
 enum p11_kind { P11_CERT = 0, P11_PUB = 1, P11_PRIV = 2 };
@@ -182,18 +221,25 @@ struct p11_slot {
 	bool			 gone;		/* unbind at p11_sess_put() */
 	bool			 reselect;	/* reset seen: reselect first */
 	struct drv_token	 tok;
+	bool			 tok_full;	/* serial, label read */
 	bool			 pinpad;
 	struct drv_pin_status	 pin;
 	bool			 pin_known;
 	int			 pin_left_max;	/* most tries left seen */
 	bool			 pin_failed;	/* our last VERIFY failed */
 	bool			 logged_in;
+	enum p11_so		 so;		/* CKU_SO logged in (login_so.c) */
+	uint8_t			 so_puk[P11_PUK_MAX];
+	size_t			 so_puk_len;
 	struct p11_key		 keys[P11_REFS_MAX];
 	size_t			 nkeys;
 	/* sessions of this slot */
 	struct p11_session	*sessions;
 	CK_ULONG		 nsess;
 	CK_ULONG		 nrw;
+	/* their secret-key objects (secret.c) */
+	struct p11_secret	*secrets;
+	size_t			 nsecrets;
 };
 
 struct p11_mod {
@@ -205,7 +251,6 @@ struct p11_mod {
 	struct p11_slot		*slots[SS_READERS_MAX];
 	CK_ULONG		 next_sess;
 	uint32_t		 next_gen;
-	atomic_int		 waiters;
 	atomic_bool		 finalizing;
 };
 
@@ -213,6 +258,8 @@ extern struct p11_mod p11_m;
 
 /* module.c */
 CK_RV	p11_check_init(void);
+/* event.c: threads in C_WaitForSlotEvent (C_Finalize waits for none). */
+int	p11_event_waiters(void);
 void	p11_pad(CK_UTF8CHAR *, size_t, const char *);
 void	p11_set_transport(const struct ss_transport *);
 
@@ -247,7 +294,7 @@ bool	p11_sess_rw(const struct p11_session *);
 
 /* --- login.c ----------------------------------------------------------- */
 
-/* The last session closed: log the card out (once), forget the login. */
+/* The last session closed: forget the login; nothing is sent. */
 void	p11_login_drop(struct p11_slot *);
 
 /* --- object.c ---------------------------------------------------------- */
@@ -264,6 +311,73 @@ CK_RV	p11_obj_lookup(struct p11_slot *, CK_OBJECT_HANDLE, bool any,
 	    struct p11_key **, enum p11_kind *);
 bool	p11_obj_exists(const struct p11_slot *, const struct p11_key *,
 	    enum p11_kind, bool any);
+/* The reference with this CKA_ID: its index to *i; false if none. */
+bool	p11_key_find_id(const struct p11_slot *, const void *id, size_t len,
+	    size_t *i);
+/* After card management (keygen.c, create*.c): the kinds whose objects
+ * were replaced or removed get new handles (the old ones go invalid). */
+#define P11_CHG_CERT	(1u << P11_CERT)
+#define P11_CHG_KEYS	((1u << P11_PUB) | (1u << P11_PRIV))
+#define P11_CHG_ALL	(P11_CHG_CERT | P11_CHG_KEYS)
+/* Reference i now holds k (taken; cleared on failure), k.pub exact. */
+CK_RV	p11_key_set(struct p11_slot *, size_t i, struct drv_key *k,
+	    unsigned chg);
+/* Forget reference i: loaded again from the card when needed. */
+void	p11_key_forget(struct p11_slot *, size_t i, unsigned chg);
+/* Reference i (loaded) now has certificate der (NULL: none). */
+CK_RV	p11_key_set_cert(struct p11_slot *, size_t i, const uint8_t *der,
+	    size_t len);
+
+/* --- login_so.c: the Security Officer (management key or PUK) -------- */
+
+CK_RV	p11_so_login(struct p11_slot *, const CK_UTF8CHAR *, CK_ULONG);
+/* Log the SO out (the card told where it can be) / forget it (no I/O). */
+void	p11_so_logout(struct p11_slot *);
+void	p11_so_forget(struct p11_slot *);
+/* A card-management call may go on: CKR_OK, CKR_SESSION_READ_ONLY,
+ * CKR_USER_NOT_LOGGED_IN (no SO with the management key). */
+CK_RV	p11_so_check(const struct p11_slot *, const struct p11_session *);
+/* p11_io_begin() for it; a reset noticed now: CKR_USER_NOT_LOGGED_IN. */
+CK_RV	p11_so_io_begin(struct p11_slot *);
+/* A management call's driver error: unsupported and invalid are what
+ * DRV_ERR_NOT_SUPPORTED and DRV_ERR_DATA_INVALID mean for it. */
+CK_RV	p11_so_err(struct p11_slot *, int drv_err, CK_RV unsupported,
+	    CK_RV invalid);
+
+/* --- tmpl.c: creation templates (keygen.c, create*.c) ----------------- */
+
+/* YubiKey policies asked for in a private-key template. */
+struct p11_policy {
+	int		 always;	/* CKA_ALWAYS_AUTHENTICATE: -1 unset */
+	CK_ULONG	 pin;		/* CKA_SMARTSIGN_PIN_POLICY, 0 unset */
+	CK_ULONG	 touch;
+};
+
+/* Template well-formed: CKR_OK, CKR_ARGUMENTS_BAD. */
+CK_RV	p11_tpl_check(const CK_ATTRIBUTE *, CK_ULONG);
+CK_RV	p11_tpl_ulong(const CK_ATTRIBUTE *, CK_ULONG *);
+/* A CK_BBOOL that must be want: CKR_ATTRIBUTE_VALUE_INVALID if not. */
+CK_RV	p11_tpl_want(const CK_ATTRIBUTE *, bool want);
+/* The reference a CKA_ID names: CKR_OK, CKR_ATTRIBUTE_VALUE_INVALID. */
+CK_RV	p11_tpl_id(const struct p11_slot *, const CK_ATTRIBUTE *, size_t *i);
+/* CKA_EC_PARAMS (curve OID or name) -> 256 or 384. */
+CK_RV	p11_tpl_curve(const CK_ATTRIBUTE *, unsigned *bits);
+/* Policy attributes; *done false when a is none of them. */
+CK_RV	p11_tpl_policy(const CK_ATTRIBUTE *a, struct p11_policy *, bool *done);
+CK_RV	p11_tpl_policy_end(const struct p11_policy *, struct drv_keyspec *);
+/* The attributes every created object shares (class, token, private,
+ * label, ...); CKR_ATTRIBUTE_TYPE_INVALID for any other. */
+CK_RV	p11_tpl_common(const CK_ATTRIBUTE *, CK_OBJECT_CLASS);
+
+/* --- keygen.c ---------------------------------------------------------- */
+
+const CK_MECHANISM_TYPE *p11_keygen_mechs(size_t *n);
+CK_RV	p11_keygen_mech_info(CK_MECHANISM_TYPE, CK_MECHANISM_INFO *);
+
+/* --- create_key.c: C_CreateObject of a private key ---------------------- */
+
+CK_RV	p11_create_key(struct p11_slot *, const CK_ATTRIBUTE *, CK_ULONG,
+	    CK_OBJECT_HANDLE *);
 
 /* --- attr.c ------------------------------------------------------------ */
 
@@ -289,8 +403,61 @@ bool	p11_attr_match(const struct p11_key *, enum p11_kind,
 void	p11_sigop_clear(struct p11_slot *, struct p11_sigop *);
 CK_RV	p11_sigop_mech(struct p11_sigop *, const CK_MECHANISM *);
 CK_RV	p11_sigop_acc(struct p11_sigop *, const uint8_t *, size_t, size_t max);
-/* The active operation a context-specific login applies to, or NULL. */
+/* The active operation a context-specific login applies to (a signature,
+ * else a decryption), or NULL. */
 struct p11_sigop *p11_ctx_op(struct p11_session *);
+
+/* --- decrypt.c --------------------------------------------------------- */
+
+void	p11_decop_clear(struct p11_slot *, struct p11_decop *);
+
+/* --- secret.c: session secret-key objects (C_DeriveKey results) -------- */
+
+/*
+ * Handles: (sequence << 8) | 0xff, the sequence never reused in the
+ * process; the low byte keeps them apart from the card's objects (whose
+ * index byte is below P11_REFS_MAX * 3).  A secret belongs to the session
+ * that made it (destroyed with it) and is seen from every session of the
+ * token; CKA_PRIVATE ones only while the user is logged in.
+ */
+#define P11_SECRET_LEN_MAX	256	/* bytes of CKA_VALUE */
+#define P11_SECRET_TEXT_MAX	64	/* CKA_LABEL, CKA_ID */
+
+/* What a template asks of a new secret key. */
+struct p11_secret_spec {
+	CK_KEY_TYPE	 ktype;
+	CK_ULONG	 value_len;	/* CKA_VALUE_LEN; 0 when not given */
+	unsigned	 flags;		/* boolean attributes, secret.c */
+	uint8_t		 label[P11_SECRET_TEXT_MAX];
+	size_t		 label_len;
+	uint8_t		 id[P11_SECRET_TEXT_MAX];
+	size_t		 id_len;
+};
+
+/* The template of C_DeriveKey (defaults filled in): CKR_OK,
+ * CKR_ATTRIBUTE_TYPE_INVALID, CKR_ATTRIBUTE_VALUE_INVALID,
+ * CKR_ATTRIBUTE_READ_ONLY, CKR_TEMPLATE_INCONSISTENT. */
+CK_RV	p11_secret_template(const CK_ATTRIBUTE *, CK_ULONG,
+	    struct p11_secret_spec *);
+/* A new object holding a copy of value (len bytes); CKR_OK,
+ * CKR_HOST_MEMORY, CKR_DEVICE_MEMORY (too many). */
+CK_RV	p11_secret_add(struct p11_slot *, CK_SESSION_HANDLE owner,
+	    const struct p11_secret_spec *, const uint8_t *value, size_t len,
+	    CK_OBJECT_HANDLE *);
+bool	p11_secret_handle(CK_OBJECT_HANDLE);
+/* Visible now: CKR_OK or CKR_OBJECT_HANDLE_INVALID. */
+CK_RV	p11_secret_check(struct p11_slot *, CK_OBJECT_HANDLE);
+/* C_GetAttributeValue on a secret (same rules as attr.c). */
+CK_RV	p11_secret_attrs(struct p11_slot *, CK_OBJECT_HANDLE, CK_ATTRIBUTE *,
+	    CK_ULONG);
+/* C_DestroyObject: CKR_OK, CKR_OBJECT_HANDLE_INVALID,
+ * CKR_ACTION_PROHIBITED (CKA_DESTROYABLE FALSE). */
+CK_RV	p11_secret_destroy(struct p11_slot *, CK_OBJECT_HANDLE);
+/* The secrets of a session (owner 0: all), wiped. */
+void	p11_secret_drop(struct p11_slot *, CK_SESSION_HANDLE owner);
+/* Append the visible secrets matching the template; how many. */
+size_t	p11_secret_find(struct p11_slot *, const CK_ATTRIBUTE *, CK_ULONG,
+	    CK_OBJECT_HANDLE *, size_t cap);
 
 /* --- digest.c ---------------------------------------------------------- */
 

@@ -198,4 +198,11 @@ const struct drv_ops piv_driver_ops = {
 	.sign = piv_sign,
 	.decrypt = piv_decrypt,
 	.derive = piv_derive,
+	.change_pin = piv_change_pin,
+	.unblock_pin = piv_unblock_pin,
+	.admin_auth = piv_admin_auth,
+	.generate_key = piv_generate_key,
+	.import_key = piv_import_key,
+	.write_cert = piv_write_cert,
+	.delete_cert = piv_delete_cert,
 };

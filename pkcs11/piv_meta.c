@@ -264,3 +264,19 @@ piv_meta_pin_tries(struct ss_chan *c, int *max, int *left)
 	*left = lf;
 	return DRV_OK;
 }
+
+/* 7F49 of GENERATE ASYMMETRIC KEY PAIR holds what tag 04 holds here. */
+EVP_PKEY *
+piv_meta_pubkey(uint8_t alg, const uint8_t *p, size_t len)
+{
+	struct piv_meta	m;
+	struct ss_tlv	t;
+
+	memset(&m, 0, sizeof(m));
+	t.tag = TAG_PUBKEY;
+	t.val = p;
+	t.len = len;
+	m.alg = alg;
+	meta_pub(&m, &t);
+	return m.pub;
+}

@@ -11,7 +11,8 @@
  * load_key costs one GET DATA of the certificate object (1 KB: one
  * exchange plus about 4 GET RESPONSE), plus one GET METADATA on a
  * YubiKey 5.3+ (PIN policy, origin, and the public key when there is no
- * usable certificate).
+ * usable certificate).  Retired references the Key History object rules
+ * out cost nothing (piv_history.c: one GET DATA per card).
  *
  * Choices where the specification leaves room:
  * - A compressed certificate (certinfo bit 0, gzip) is not inflated: the
@@ -425,7 +426,7 @@ piv_load_key(struct drv_card *card, struct ss_chan *c, uint8_t ref,
 	struct cert_found	 f;
 	struct piv_meta		 m;
 	uint8_t			*buf = NULL;
-	bool			 have_meta = false;
+	bool			 have_meta = false, absent = false;
 	int			 rc = DRV_ERR_ARGS;
 
 	memset(&f, 0, sizeof(f));
@@ -433,7 +434,11 @@ piv_load_key(struct drv_card *card, struct ss_chan *c, uint8_t ref,
 	if (card == NULL || c == NULL || k == NULL)
 		return DRV_ERR_ARGS;
 	memset(k, 0, sizeof(*k));
-	if (slot_lookup(ref, &s) < 0)
+	if (slot_lookup(ref, &s) < 0 ||
+	    (rc = piv_retired_absent(card, c, ref, &absent)) != DRV_OK)
+		goto fail;
+	rc = DRV_ERR_KEY_ABSENT;
+	if (absent)
 		goto fail;
 	rc = DRV_ERR_MEMORY;
 	if ((buf = malloc(PIV_OBJ_MAX)) == NULL)
@@ -450,4 +455,37 @@ fail:
 	piv_meta_clear(&m);
 	free(buf);
 	return rc;
+}
+
+/* ---- keys just put on the card (piv_manage.c, piv_import.c) ---- */
+
+uint32_t
+piv_cert_tag(uint8_t ref)
+{
+	struct piv_slot s;
+
+	return slot_lookup(ref, &s) < 0 ? 0 : s.cert_tag;
+}
+
+int
+piv_key_describe(uint8_t ref, EVP_PKEY **pub, uint8_t pin_policy,
+    struct drv_key *k)
+{
+	struct piv_slot	s;
+	int		rc;
+
+	memset(k, 0, sizeof(*k));
+	if (slot_lookup(ref, &s) < 0)
+		return DRV_ERR_ARGS;
+	if ((rc = key_set_pub(k, pub)) != DRV_OK)
+		return rc;
+	k->ref = s.ref;
+	k->id[0] = s.id;
+	k->id_len = 1;
+	slot_labels(&s, k);
+	k->usage = key_usage(s.ref, k->type);
+	k->always_auth = pin_policy != 0 ? pin_policy == PIV_YK_PIN_ALWAYS :
+	    s.ref == 0x9c;
+	k->has_private = true;
+	return DRV_OK;
 }

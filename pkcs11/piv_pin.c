@@ -89,7 +89,10 @@ piv_pin_status(struct drv_card *card, struct ss_chan *c,
 		return rc;
 	if ((rc = tries_max(card, c)) != DRV_OK)
 		return rc;
-	st->tries_max = card->pin_tries_max;
+	/* A plain PIV card cannot tell its retry limit; PIV cards and
+	 * YubiKeys ship with 3, so that is the best guess for "count low". */
+	st->tries_max = card->pin_tries_max >= 0 ? card->pin_tries_max :
+	    PIV_DEFAULT_PIN_TRIES;
 	status_from_sw(sw, st);
 	return DRV_OK;
 }

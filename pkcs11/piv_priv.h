@@ -7,6 +7,10 @@
  *   piv_meta.c     YubiKey GET METADATA
  *   piv_pin.c      pin_status, login, logout
  *   piv_crypto.c   sign, decrypt, derive (GENERAL AUTHENTICATE)
+ *   piv_manage.c   PIN/PUK change and unblock, key generation,
+ *                  certificate writes and deletes
+ *   piv_admin.c    management key (9B) mutual authentication
+ *   piv_import.c   YubiKey IMPORT KEY
  * Every byte from the card is read through ss_rd / ss_tlv.
  */
 #ifndef P11_PIV_PRIV_H
@@ -32,6 +36,10 @@
 #define PIV_ALG_RSA4096		0x16
 #define PIV_ALG_ED25519		0xe0
 #define PIV_ALG_X25519		0xe1
+#define PIV_ALG_3DES		0x03
+#define PIV_ALG_AES128		0x08
+#define PIV_ALG_AES192		0x0a
+#define PIV_ALG_AES256		0x0c
 
 #define PIV_INS_VERIFY		0x20
 #define PIV_INS_GET_DATA	0xcb
@@ -40,8 +48,16 @@
 #define PIV_INS_YK_METADATA	0xf7
 #define PIV_INS_YK_SERIAL	0xf8
 #define PIV_INS_YK_VERSION	0xfd
+#define PIV_INS_CHANGE_REF	0x24
+#define PIV_INS_RESET_RETRY	0x2c
+#define PIV_INS_GENERATE	0x47
+#define PIV_INS_PUT_DATA	0xdb
+#define PIV_INS_YK_IMPORT	0xfe
 
 #define PIV_REF_PIN		0x80
+#define PIV_DEFAULT_PIN_TRIES	3	/* retry limit cards ship with */
+#define PIV_REF_PUK		0x81
+#define PIV_REF_ADMIN		0x9b
 #define PIV_PIN_MIN		6
 #define PIV_PIN_MAX		8
 
@@ -53,6 +69,7 @@
 #define PIV_EC_MAX_BYTES	48	/* P-384 */
 
 /* YubiKey PIN policies (GET METADATA tag 02, first byte) */
+#define PIV_YK_PIN_ONCE		0x02
 #define PIV_YK_PIN_ALWAYS	0x03
 #define PIV_YK_ORIGIN_GENERATED	0x01
 
@@ -67,6 +84,10 @@ struct drv_card {
 	int			pin_tries_max;	/* -1 until known */
 	bool			pinpad_known;
 	struct ss_pinpad	pinpad;
+	uint8_t			admin_alg;	/* last 9B authentication */
+	bool			history_read;	/* piv_history.c */
+	uint8_t			retired_limit;	/* retired refs worth reading */
+	uint32_t		retired_ours;	/* bit per 82..95 we wrote */
 };
 
 /* What GET METADATA says about one key reference. */
@@ -96,17 +117,30 @@ int	piv_token_info(struct drv_card *, struct ss_chan *,
 
 /* piv_objects.c */
 size_t	piv_key_refs(struct drv_card *, uint8_t *refs, size_t cap);
+/* piv_history.c: *absent when the Key History object rules ref out. */
+int	piv_retired_absent(struct drv_card *, struct ss_chan *, uint8_t ref,
+	    bool *absent);
+void	piv_history_note(struct drv_card *, uint8_t ref);
 int	piv_key_id(struct drv_card *, uint8_t ref, uint8_t *id,
 	    size_t *id_len);
 int	piv_load_key(struct drv_card *, struct ss_chan *, uint8_t ref,
 	    struct drv_key *);
 int	piv_key_classify(EVP_PKEY *, enum drv_key_type *, unsigned *bits);
+/* The certificate object of a key reference; 0 if none. */
+uint32_t piv_cert_tag(uint8_t ref);
+/* A drv_key for a key just put on the card: takes *pub; pin_policy as
+ * the card applies it (0: the reference's default). */
+int	piv_key_describe(uint8_t ref, EVP_PKEY **pub, uint8_t pin_policy,
+	    struct drv_key *);
 
 /* piv_meta.c */
 int	piv_meta_read(struct ss_chan *, uint8_t ref, struct piv_meta *);
 int	piv_meta_parse(const uint8_t *, size_t, struct piv_meta *);
 void	piv_meta_clear(struct piv_meta *);
 int	piv_meta_pin_tries(struct ss_chan *, int *max, int *left);
+/* The public key in TLVs 81/82 (RSA) or 86 (EC, 25519) of algorithm alg,
+ * checked against it; NULL if it is not one. */
+EVP_PKEY *piv_meta_pubkey(uint8_t alg, const uint8_t *, size_t);
 
 /* piv_pin.c */
 int	piv_pin_status(struct drv_card *, struct ss_chan *,
@@ -127,5 +161,30 @@ int	piv_derive(struct drv_card *, struct ss_chan *,
 	    uint8_t *out, size_t *out_len);
 int	piv_ecdsa_der_to_raw(const uint8_t *, size_t, size_t field,
 	    uint8_t *out);
+
+/* piv_manage.c */
+int	piv_change_pin(struct drv_card *, struct ss_chan *, enum drv_pin_ref,
+	    const uint8_t *old, size_t old_len, const uint8_t *new_pin,
+	    size_t new_len);
+int	piv_unblock_pin(struct drv_card *, struct ss_chan *,
+	    const uint8_t *puk, size_t puk_len, const uint8_t *new_pin,
+	    size_t new_len);
+int	piv_generate_key(struct drv_card *, struct ss_chan *, uint8_t ref,
+	    const struct drv_keyspec *, struct drv_key *out);
+int	piv_write_cert(struct drv_card *, struct ss_chan *, uint8_t ref,
+	    const uint8_t *der, size_t der_len);
+int	piv_delete_cert(struct drv_card *, struct ss_chan *, uint8_t ref);
+/* The YubiKey PIN policy byte (AA) for a keyspec; -1: the card cannot. */
+int	piv_pin_policy(const struct drv_card *, uint8_t ref,
+	    const struct drv_keyspec *, uint8_t *pin, uint8_t *touch);
+int	piv_manage_sw(uint16_t sw);
+
+/* piv_admin.c */
+int	piv_admin_auth(struct drv_card *, struct ss_chan *, const uint8_t *key,
+	    size_t key_len);
+
+/* piv_import.c */
+int	piv_import_key(struct drv_card *, struct ss_chan *, uint8_t ref,
+	    EVP_PKEY *priv, const struct drv_keyspec *, struct drv_key *out);
 
 #endif

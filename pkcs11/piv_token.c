@@ -4,7 +4,9 @@
  * Read once per card and cached (the card struct lives as long as the
  * card is in the reader).  Costs on a plain PIV card one GET DATA of the
  * CHUID; on a YubiKey 5 one GET SERIAL (and the CHUID only if that
- * fails).
+ * fails).  Without a channel (c == NULL) and before that read, only
+ * what needs no I/O: serial and label empty (the front end binds a card
+ * that way and reads the rest when C_GetTokenInfo asks).
  *
  * Choices where the specification leaves room:
  * - Serial: the YubiKey serial in decimal; else the CHUID GUID (tag 34)
@@ -144,6 +146,22 @@ yk_model(const struct drv_card *card, struct drv_token *t)
 	}
 }
 
+/* What needs no I/O: PIN limits, manufacturer, model, firmware. */
+static void
+token_static(const struct drv_card *card, struct drv_token *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->pin_min = PIV_PIN_MIN;
+	t->pin_max = PIV_PIN_MAX;
+	if (card->yubikey) {
+		copy_str(t->manufacturer, sizeof(t->manufacturer), "Yubico");
+		yk_model(card, t);
+	} else {
+		copy_str(t->manufacturer, sizeof(t->manufacturer), "Unknown");
+		copy_str(t->model, sizeof(t->model), "PIV II");
+	}
+}
+
 static int
 token_read(struct drv_card *card, struct ss_chan *c, struct drv_token *t)
 {
@@ -151,9 +169,7 @@ token_read(struct drv_card *card, struct ss_chan *c, struct drv_token *t)
 	bool		have_yk = false;
 	int		rc;
 
-	memset(t, 0, sizeof(*t));
-	t->pin_min = PIV_PIN_MIN;
-	t->pin_max = PIV_PIN_MAX;
+	token_static(card, t);
 	if (piv_has_serial(card) &&
 	    (rc = yk_serial(c, &ykserial, &have_yk)) != DRV_OK)
 		return rc;
@@ -162,17 +178,8 @@ token_read(struct drv_card *card, struct ss_chan *c, struct drv_token *t)
 	else if ((rc = chuid_serial(c, t->serial, sizeof(t->serial))) !=
 	    DRV_OK)
 		return rc;
-	if (card->yubikey) {
-		copy_str(t->manufacturer, sizeof(t->manufacturer), "Yubico");
-		yk_model(card, t);
-		snprintf(t->label, sizeof(t->label), "YubiKey PIV #%s",
-		    t->serial);
-	} else {
-		copy_str(t->manufacturer, sizeof(t->manufacturer), "Unknown");
-		copy_str(t->model, sizeof(t->model), "PIV II");
-		snprintf(t->label, sizeof(t->label), "PIV Card #%s",
-		    t->serial);
-	}
+	snprintf(t->label, sizeof(t->label), "%s #%s", card->yubikey ?
+	    "YubiKey PIV" : "PIV Card", t->serial);
 	return DRV_OK;
 }
 
@@ -181,8 +188,12 @@ piv_token_info(struct drv_card *card, struct ss_chan *c, struct drv_token *t)
 {
 	int rc;
 
-	if (card == NULL || c == NULL || t == NULL)
+	if (card == NULL || t == NULL)
 		return DRV_ERR_ARGS;
+	if (c == NULL && !card->token_cached) {
+		token_static(card, t);
+		return DRV_OK;
+	}
 	if (!card->token_cached) {
 		if ((rc = token_read(card, c, &card->token)) != DRV_OK)
 			return rc;

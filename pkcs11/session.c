@@ -77,6 +77,7 @@ p11_sess_end_ops(struct p11_slot *s, struct p11_session *ss)
 {
 	p11_sigop_clear(s, &ss->sign);
 	p11_sigop_clear(s, &ss->verify);
+	p11_decop_clear(s, &ss->decrypt);
 	p11_digop_clear(&ss->digest);
 	memset(&ss->find, 0, sizeof(ss->find));
 }
@@ -87,6 +88,7 @@ sess_close(struct p11_slot *s, struct p11_session *ss)
 	struct p11_session **pp;
 
 	p11_sess_end_ops(s, ss);
+	p11_secret_drop(s, ss->h);
 	for (pp = &s->sessions; *pp != NULL; pp = &(*pp)->next) {
 		if (*pp == ss) {
 			*pp = ss->next;
@@ -134,7 +136,9 @@ C_OpenSession(CK_SLOT_ID slotID, CK_FLAGS flags, CK_VOID_PTR pApplication,
 	}
 	p11_mutex_lock(s->mu);
 	if ((rv = p11_slot_token(s)) == CKR_OK &&
-	    (ss = calloc(1, sizeof(*ss))) == NULL)
+	    !(flags & CKF_RW_SESSION) && s->so != P11_SO_NONE)
+		rv = CKR_SESSION_READ_WRITE_SO_EXISTS;
+	if (rv == CKR_OK && (ss = calloc(1, sizeof(*ss))) == NULL)
 		rv = CKR_HOST_MEMORY;
 	if (rv == CKR_OK) {
 		p11_mutex_lock(p11_m.mu);
@@ -217,7 +221,9 @@ C_GetSessionInfo(CK_SESSION_HANDLE hSession, CK_SESSION_INFO_PTR pInfo)
 	memset(pInfo, 0, sizeof(*pInfo));
 	pInfo->slotID = s->id;
 	pInfo->flags = ss->flags;
-	if (s->logged_in)
+	if (s->so != P11_SO_NONE)
+		pInfo->state = CKS_RW_SO_FUNCTIONS;
+	else if (s->logged_in)
 		pInfo->state = p11_sess_rw(ss) ? CKS_RW_USER_FUNCTIONS :
 		    CKS_RO_USER_FUNCTIONS;
 	else

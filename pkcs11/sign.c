@@ -36,7 +36,9 @@ p11_sigop_clear(struct p11_slot *s, struct p11_sigop *op)
 struct p11_sigop *
 p11_ctx_op(struct p11_session *ss)
 {
-	return ss->sign.active ? &ss->sign : NULL;
+	if (ss->sign.active)
+		return &ss->sign;
+	return ss->decrypt.op.active ? &ss->decrypt.op : NULL;
 }
 
 /* Copy the mechanism and its parameter into the operation. */

@@ -77,14 +77,21 @@ p11_slot_logged_out(struct p11_slot *s)
 
 	s->logged_in = false;
 	s->pin_known = false;
-	for (ss = s->sessions; ss != NULL; ss = ss->next)
+	p11_so_forget(s);
+	for (ss = s->sessions; ss != NULL; ss = ss->next) {
 		ss->sign.ctx_auth = false;
+		ss->decrypt.op.ctx_auth = false;
+	}
 }
 
 void
 p11_slot_unbind(struct p11_slot *s)
 {
+	if (s->so == P11_SO_ADMIN)
+		p11_so_logout(s);	/* no administrator left behind */
+	p11_so_forget(s);	/* the user's PIN state: ours only, shared card */
 	p11_sess_close_all(s);
+	p11_secret_drop(s, 0);
 	p11_keys_free(s);
 	if (s->drv != NULL && s->card != NULL)
 		s->drv->free(&s->card);
@@ -99,6 +106,7 @@ p11_slot_unbind(struct p11_slot *s)
 	s->pin_left_max = 0;
 	s->pin_failed = false;
 	s->logged_in = false;
+	s->tok_full = false;
 	memset(&s->tok, 0, sizeof(s->tok));
 }
 
@@ -155,7 +163,8 @@ slot_pinpad(struct p11_slot *s)
 	    ss_pinpad_can_verify(&pp);
 }
 
-/* In one transaction: probe, token information, PIN pad. */
+/* In one transaction: probe, PIN pad; the token information that needs
+ * I/O (serial, label) waits for C_GetTokenInfo (slot_token_full). */
 static int
 slot_bind_card(struct p11_slot *s)
 {
@@ -165,7 +174,7 @@ slot_bind_card(struct p11_slot *s)
 	if (rc != SS_ERR_OK && rc != SS_ERR_CARD_RESET)
 		return drv_from_ss(rc);
 	if ((rc = slot_probe(s)) == DRV_OK &&
-	    (rc = s->drv->token_info(s->card, s->chan, &s->tok)) == DRV_OK)
+	    (rc = s->drv->token_info(s->card, NULL, &s->tok)) == DRV_OK)
 		slot_pinpad(s);
 	(void)ss_chan_end(s->chan);
 	return rc;
@@ -360,6 +369,22 @@ out:
 	return p11_log_rv(__func__, rv);
 }
 
+/* Serial and label, read once per binding. */
+static void
+slot_token_full(struct p11_slot *s)
+{
+	int rc;
+
+	if (s->tok_full || p11_io_begin(s, P11_E_SLOT) != CKR_OK)
+		return;
+	rc = s->drv->token_info(s->card, s->chan, &s->tok);
+	p11_io_end(s);
+	if (rc == DRV_OK)
+		s->tok_full = true;
+	else
+		(void)p11_slot_err(s, rc, P11_E_SLOT);
+}
+
 /* PIN state for the token flags, read once per binding (no try used). */
 static void
 slot_pin_status(struct p11_slot *s)
@@ -411,6 +436,8 @@ slot_fill_token(const struct p11_slot *s, CK_TOKEN_INFO *ti)
 	    CKF_TOKEN_INITIALIZED | slot_pin_flags(s);
 	if (s->pinpad)
 		ti->flags |= CKF_PROTECTED_AUTHENTICATION_PATH;
+	if (s->drv->random != NULL)		/* random.c */
+		ti->flags |= CKF_RNG;
 	ti->ulMaxSessionCount = CK_EFFECTIVELY_INFINITE;
 	ti->ulSessionCount = s->nsess;
 	ti->ulMaxRwSessionCount = CK_EFFECTIVELY_INFINITE;
@@ -448,6 +475,7 @@ C_GetTokenInfo(CK_SLOT_ID slotID, CK_TOKEN_INFO_PTR pInfo)
 	}
 	p11_mutex_lock(s->mu);
 	if ((rv = p11_slot_token(s)) == CKR_OK) {
+		slot_token_full(s);
 		slot_pin_status(s);
 		if (s->gone) {
 			p11_slot_unbind(s);

@@ -4,11 +4,13 @@
  * Pure stubs return CKR_FUNCTION_NOT_SUPPORTED, as the spec asks of every
  * function a library does not support.  The object-management calls check
  * their session and object first and then give the read-only answer the
- * objects' attributes promise (CKA_MODIFIABLE, CKA_COPYABLE and
- * CKA_DESTROYABLE are FALSE): CKR_ACTION_PROHIBITED.  Token management
- * (C_InitToken, C_InitPIN, C_SetPIN, C_CreateObject, key generation) is a
- * later issue.  C_GetFunctionStatus / C_CancelFunction are legacy and
- * answer CKR_FUNCTION_NOT_PARALLEL after the usual checks.
+ * objects' attributes promise (CKA_COPYABLE is FALSE): CKR_ACTION_PROHIBITED.
+ * C_InitToken is not offered (a PIV card is not re-initialized through
+ * PKCS#11); the other token management calls are in manage.c (PINs),
+ * keygen.c and create.c (objects; C_DestroyObject also destroys the
+ * session secret keys of secret.c), random numbers in random.c.
+ * C_GetFunctionStatus / C_CancelFunction are legacy and answer
+ * CKR_FUNCTION_NOT_PARALLEL after the usual checks.
  */
 #include <stddef.h>
 
@@ -26,15 +28,10 @@ name args								\
 
 STUB(C_InitToken, (CK_SLOT_ID a U, CK_UTF8CHAR_PTR b U, CK_ULONG c U,
     CK_UTF8CHAR_PTR d U))
-STUB(C_InitPIN, (CK_SESSION_HANDLE a U, CK_UTF8CHAR_PTR b U, CK_ULONG c U))
-STUB(C_SetPIN, (CK_SESSION_HANDLE a U, CK_UTF8CHAR_PTR b U, CK_ULONG c U,
-    CK_UTF8CHAR_PTR d U, CK_ULONG e U))
 STUB(C_GetOperationState, (CK_SESSION_HANDLE a U, CK_BYTE_PTR b U,
     CK_ULONG_PTR c U))
 STUB(C_SetOperationState, (CK_SESSION_HANDLE a U, CK_BYTE_PTR b U,
     CK_ULONG c U, CK_OBJECT_HANDLE d U, CK_OBJECT_HANDLE e U))
-STUB(C_CreateObject, (CK_SESSION_HANDLE a U, CK_ATTRIBUTE_PTR b U,
-    CK_ULONG c U, CK_OBJECT_HANDLE_PTR d U))
 STUB(C_EncryptInit, (CK_SESSION_HANDLE a U, CK_MECHANISM_PTR b U,
     CK_OBJECT_HANDLE c U))
 STUB(C_Encrypt, (CK_SESSION_HANDLE a U, CK_BYTE_PTR b U, CK_ULONG c U,
@@ -42,14 +39,6 @@ STUB(C_Encrypt, (CK_SESSION_HANDLE a U, CK_BYTE_PTR b U, CK_ULONG c U,
 STUB(C_EncryptUpdate, (CK_SESSION_HANDLE a U, CK_BYTE_PTR b U, CK_ULONG c U,
     CK_BYTE_PTR d U, CK_ULONG_PTR e U))
 STUB(C_EncryptFinal, (CK_SESSION_HANDLE a U, CK_BYTE_PTR b U,
-    CK_ULONG_PTR c U))
-STUB(C_DecryptInit, (CK_SESSION_HANDLE a U, CK_MECHANISM_PTR b U,
-    CK_OBJECT_HANDLE c U))
-STUB(C_Decrypt, (CK_SESSION_HANDLE a U, CK_BYTE_PTR b U, CK_ULONG c U,
-    CK_BYTE_PTR d U, CK_ULONG_PTR e U))
-STUB(C_DecryptUpdate, (CK_SESSION_HANDLE a U, CK_BYTE_PTR b U, CK_ULONG c U,
-    CK_BYTE_PTR d U, CK_ULONG_PTR e U))
-STUB(C_DecryptFinal, (CK_SESSION_HANDLE a U, CK_BYTE_PTR b U,
     CK_ULONG_PTR c U))
 STUB(C_DigestKey, (CK_SESSION_HANDLE a U, CK_OBJECT_HANDLE b U))
 STUB(C_SignRecoverInit, (CK_SESSION_HANDLE a U, CK_MECHANISM_PTR b U,
@@ -70,23 +59,15 @@ STUB(C_DecryptVerifyUpdate, (CK_SESSION_HANDLE a U, CK_BYTE_PTR b U,
     CK_ULONG c U, CK_BYTE_PTR d U, CK_ULONG_PTR e U))
 STUB(C_GenerateKey, (CK_SESSION_HANDLE a U, CK_MECHANISM_PTR b U,
     CK_ATTRIBUTE_PTR c U, CK_ULONG d U, CK_OBJECT_HANDLE_PTR e U))
-STUB(C_GenerateKeyPair, (CK_SESSION_HANDLE a U, CK_MECHANISM_PTR b U,
-    CK_ATTRIBUTE_PTR c U, CK_ULONG d U, CK_ATTRIBUTE_PTR e U, CK_ULONG f U,
-    CK_OBJECT_HANDLE_PTR g U, CK_OBJECT_HANDLE_PTR h U))
 STUB(C_WrapKey, (CK_SESSION_HANDLE a U, CK_MECHANISM_PTR b U,
     CK_OBJECT_HANDLE c U, CK_OBJECT_HANDLE d U, CK_BYTE_PTR e U,
     CK_ULONG_PTR f U))
 STUB(C_UnwrapKey, (CK_SESSION_HANDLE a U, CK_MECHANISM_PTR b U,
     CK_OBJECT_HANDLE c U, CK_BYTE_PTR d U, CK_ULONG e U,
     CK_ATTRIBUTE_PTR f U, CK_ULONG g U, CK_OBJECT_HANDLE_PTR h U))
-STUB(C_DeriveKey, (CK_SESSION_HANDLE a U, CK_MECHANISM_PTR b U,
-    CK_OBJECT_HANDLE c U, CK_ATTRIBUTE_PTR d U, CK_ULONG e U,
-    CK_OBJECT_HANDLE_PTR f U))
-STUB(C_SeedRandom, (CK_SESSION_HANDLE a U, CK_BYTE_PTR b U, CK_ULONG c U))
-STUB(C_GenerateRandom, (CK_SESSION_HANDLE a U, CK_BYTE_PTR b U,
-    CK_ULONG c U))
 
-/* Session and object valid: CKR_OK; the caller's answer follows. */
+/* Session and object (a card object or a session secret key of
+ * secret.c) valid: CKR_OK; the caller's answer follows. */
 static CK_RV
 obj_check(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE o)
 {
@@ -98,7 +79,10 @@ obj_check(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE o)
 
 	if ((rv = p11_sess_get(h, &s, &ss)) != CKR_OK)
 		return rv;
-	rv = p11_obj_lookup(s, o, false, &key, &kind);
+	if (p11_secret_handle(o))
+		rv = p11_secret_check(s, o);
+	else
+		rv = p11_obj_lookup(s, o, false, &key, &kind);
 	p11_sess_put(s);
 	return rv;
 }
@@ -114,34 +98,6 @@ C_CopyObject(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject,
 	if ((rv = p11_check_init()) != CKR_OK)
 		goto out;
 	if ((pTemplate == NULL && ulCount > 0) || phNewObject == NULL)
-		rv = CKR_ARGUMENTS_BAD;
-	else if ((rv = obj_check(hSession, hObject)) == CKR_OK)
-		rv = CKR_ACTION_PROHIBITED;
-out:
-	return p11_log_rv(__func__, rv);
-}
-
-CK_RV
-C_DestroyObject(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject)
-{
-	CK_RV rv;
-
-	p11_log_enter(__func__);
-	if ((rv = obj_check(hSession, hObject)) == CKR_OK)
-		rv = CKR_ACTION_PROHIBITED;
-	return p11_log_rv(__func__, rv);
-}
-
-CK_RV
-C_SetAttributeValue(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject,
-    CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount)
-{
-	CK_RV rv;
-
-	p11_log_enter(__func__);
-	if ((rv = p11_check_init()) != CKR_OK)
-		goto out;
-	if (pTemplate == NULL && ulCount > 0)
 		rv = CKR_ARGUMENTS_BAD;
 	else if ((rv = obj_check(hSession, hObject)) == CKR_OK)
 		rv = CKR_ACTION_PROHIBITED;

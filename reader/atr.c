@@ -177,21 +177,60 @@ ss_atr_protocols_str(const struct ss_atr *a, char *buf, size_t cap)
 	}
 }
 
+int
+ss_atr_ctlv_next(struct ss_rd *r, uint8_t *tag, const uint8_t **val,
+    size_t *len)
+{
+	uint8_t	b;
+
+	if (r == NULL || tag == NULL || val == NULL || len == NULL)
+		return SS_ERR_BAD_ARG;
+	if (ss_rd_u8(r, &b) < 0 || ss_rd_ptr(r, val, b & 0x0fu) < 0)
+		return SS_ERR_MALFORMED;
+	*tag = (uint8_t)(b >> 4);
+	*len = b & 0x0fu;
+	return SS_ERR_OK;
+}
+
+int
+ss_atr_hist_split(const uint8_t *hist, size_t len, struct ss_atr_hist *h)
+{
+	if (h == NULL)
+		return SS_ERR_BAD_ARG;
+	memset(h, 0, sizeof(*h));
+	if (hist == NULL || len == 0)
+		return SS_ERR_BAD_ARG;
+	h->category = hist[0];
+	if (hist[0] == HIST_CAT_COMPACT_TLV) {
+		h->tlv = hist + 1;
+		h->tlv_len = len - 1;
+		return SS_ERR_OK;
+	}
+	if (hist[0] != HIST_CAT_STATUS_LAST)
+		return SS_ERR_NOT_SUPPORTED;
+	if (len < 4)
+		return SS_ERR_MALFORMED;
+	h->tlv = hist + 1;
+	h->tlv_len = len - 4;
+	h->has_status = true;
+	h->lcs = hist[len - 3];
+	h->sw = (uint16_t)((unsigned)hist[len - 2] << 8 | hist[len - 1]);
+	return SS_ERR_OK;
+}
+
 /* Walk compact-TLV objects; copy the card capabilities (tag 7). */
 static int
 atr_find_caps(struct ss_rd *r, uint8_t caps[3], size_t *n)
 {
 	const uint8_t	*v;
-	uint8_t		 b;
+	uint8_t		 tag;
 	size_t		 l;
 	int		 rc = SS_ERR_NOT_SUPPORTED;
 
 	while (ss_rd_left(r) > 0) {
-		(void)ss_rd_u8(r, &b);
-		l = b & 0x0f;
-		if (ss_rd_ptr(r, &v, l) < 0)
+		if (ss_atr_ctlv_next(r, &tag, &v, &l) != SS_ERR_OK)
 			return SS_ERR_MALFORMED;
-		if ((b >> 4) != HIST_TAG_CARD_CAPS || rc == SS_ERR_OK)
+		if (tag != HIST_TAG_CARD_CAPS || rc == SS_ERR_OK)
 			continue;
 		*n = (l > 3) ? 3 : l;
 		memcpy(caps, v, *n);
@@ -204,7 +243,9 @@ int
 ss_atr_card_caps(const uint8_t *hist, size_t hist_len, uint8_t caps[3],
     size_t *n)
 {
-	struct ss_rd	r;
+	struct ss_atr_hist	h;
+	struct ss_rd		r;
+	int			rc;
 
 	if (caps == NULL || n == NULL)
 		return SS_ERR_BAD_ARG;
@@ -212,14 +253,9 @@ ss_atr_card_caps(const uint8_t *hist, size_t hist_len, uint8_t caps[3],
 	*n = 0;
 	if (hist == NULL || hist_len == 0)
 		return SS_ERR_NOT_SUPPORTED;
-	if (hist[0] == HIST_CAT_COMPACT_TLV) {
-		ss_rd_init(&r, hist + 1, hist_len - 1);
-	} else if (hist[0] == HIST_CAT_STATUS_LAST) {
-		if (hist_len < 4)
-			return SS_ERR_MALFORMED;
-		ss_rd_init(&r, hist + 1, hist_len - 4);
-	} else
-		return SS_ERR_NOT_SUPPORTED;
+	if ((rc = ss_atr_hist_split(hist, hist_len, &h)) != SS_ERR_OK)
+		return rc;
+	ss_rd_init(&r, h.tlv, h.tlv_len);
 	return atr_find_caps(&r, caps, n);
 }
 
@@ -245,4 +281,82 @@ bool
 ss_atr_supports_chaining(const struct ss_atr *a)
 {
 	return (atr_caps3(a) & 0x80) != 0;
+}
+
+/* Level 2: TA2 specific mode, TC2 the T=0 waiting integer. */
+static void
+atr_params_level2(const struct ss_atr_level *l, struct ss_atr_params *p)
+{
+	if (l->has_ta) {
+		p->specific = true;
+		p->specific_proto = l->ta & 0x0fu;
+		p->specific_changeable = (l->ta & 0x80u) == 0;
+		p->specific_implicit = (l->ta & 0x10u) != 0;
+	}
+	if (l->has_tc) {
+		p->has_wi = true;
+		p->wi = l->tc;
+	}
+}
+
+/* Levels 3 and up: the first TA/TB/TC after a TD that names T=1. */
+static void
+atr_params_t1(const struct ss_atr_level *l, struct ss_atr_params *p)
+{
+	if (l->has_ta && !p->has_ifsc) {
+		p->has_ifsc = true;
+		p->ifsc = l->ta;
+	}
+	if (l->has_tb && !p->has_bwi_cwi) {
+		p->has_bwi_cwi = true;
+		p->bwi = l->tb >> 4;
+		p->cwi = l->tb & 0x0fu;
+	}
+	if (l->has_tc && !p->has_edc) {
+		p->has_edc = true;
+		p->crc = (l->tc & 0x01u) != 0;
+	}
+}
+
+/* Levels 3 and up: the first TA/TB after a TD that names T=15. */
+static void
+atr_params_t15(const struct ss_atr_level *l, struct ss_atr_params *p)
+{
+	if (l->has_ta && !p->has_class) {
+		p->has_class = true;
+		p->class_bits = l->ta & 0x3fu;
+		p->clock_stop = (uint8_t)(l->ta >> 6);
+	}
+	if (l->has_tb && !p->has_spu) {
+		p->has_spu = true;
+		p->spu = l->tb;
+	}
+}
+
+void
+ss_atr_get_params(const struct ss_atr *a, struct ss_atr_params *p)
+{
+	size_t	i;
+
+	if (p == NULL)
+		return;
+	memset(p, 0, sizeof(*p));
+	p->wi = 10;
+	p->ifsc = 32;
+	p->bwi = 4;
+	p->cwi = 13;
+	if (a == NULL)
+		return;
+	if (a->nlevels > 0 && a->levels[0].has_tc) {
+		p->has_guard = true;
+		p->guard_n = a->levels[0].tc;
+	}
+	if (a->nlevels > 1)
+		atr_params_level2(&a->levels[1], p);
+	for (i = 2; i < a->nlevels && i < SS_ATR_MAX_LEVELS; i++) {
+		if (a->levels[i].protocol == 1)
+			atr_params_t1(&a->levels[i], p);
+		else if (a->levels[i].protocol == 15)
+			atr_params_t15(&a->levels[i], p);
+	}
 }

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "transport.h"	/* SS_ATR_MAX */
 
 #define SS_ATR_MAX_LEVELS	8	/* interface byte groups kept (i=1..8) */
@@ -78,5 +79,60 @@ int	ss_atr_card_caps(const uint8_t *hist, size_t hist_len,
 bool	ss_atr_supports_extended(const struct ss_atr *);
 /* Third software function table, bit 8: command chaining. */
 bool	ss_atr_supports_chaining(const struct ss_atr *);
+
+/*
+ * What the interface bytes mean (ISO/IEC 7816-3 8.3), with the defaults
+ * of the standard where a byte is absent (the has_* flags tell which
+ * values came from the ATR).  For the diagnostics tool.
+ */
+struct ss_atr_params {
+	bool		has_guard;	/* TC1 */
+	unsigned	guard_n;	/* extra guard time N; 255: minimum */
+	bool		specific;	/* TA2 present: specific mode */
+	uint8_t		specific_proto;	/* TA2 bits 4-1: the protocol T */
+	bool		specific_changeable; /* TA2 bit 8 clear */
+	bool		specific_implicit; /* TA2 bit 5 set: TA1 not used */
+	bool		has_wi;		/* TC2 */
+	unsigned	wi;		/* T=0 waiting integer, default 10 */
+	bool		has_ifsc;	/* first TA for T=1 */
+	unsigned	ifsc;		/* default 32 */
+	bool		has_bwi_cwi;	/* first TB for T=1 */
+	unsigned	bwi, cwi;	/* defaults 4, 13 */
+	bool		has_edc;	/* first TC for T=1 */
+	bool		crc;		/* bit 1: CRC, else LRC */
+	bool		has_class;	/* first TA for T=15 */
+	uint8_t		class_bits;	/* bit 1 A (5 V), 2 B (3 V), 3 C (1.8 V) */
+	uint8_t		clock_stop;	/* 0 no, 1 state L, 2 state H, 3 either */
+	bool		has_spu;	/* first TB for T=15 */
+	uint8_t		spu;
+};
+
+/* Fill p from a parsed ATR (as far as it was decoded). */
+void	ss_atr_get_params(const struct ss_atr *, struct ss_atr_params *p);
+
+/*
+ * The historical bytes' structure (ISO/IEC 7816-4 12.1.1).  Category
+ * 00 and 80: compact-TLV objects (00: followed by a status indicator in
+ * the last three bytes, LCS SW1 SW2); 10: one DIR data reference byte;
+ * anything else is proprietary.
+ */
+struct ss_atr_hist {
+	uint8_t		 category;	/* hist[0] */
+	const uint8_t	*tlv;		/* compact-TLV objects (00, 80) */
+	size_t		 tlv_len;
+	bool		 has_status;	/* category 00 */
+	uint8_t		 lcs;
+	uint16_t	 sw;
+};
+
+/* SS_ERR_OK for categories 00 and 80; SS_ERR_NOT_SUPPORTED for others
+ * (h->category still set); SS_ERR_MALFORMED when category 00 lacks its
+ * status bytes; SS_ERR_BAD_ARG for NULL/empty. */
+int	ss_atr_hist_split(const uint8_t *hist, size_t len,
+	    struct ss_atr_hist *h);
+/* Read one compact-TLV object (tag: high nibble, length: low nibble) at
+ * the cursor; SS_ERR_MALFORMED when its value overruns. */
+int	ss_atr_ctlv_next(struct ss_rd *, uint8_t *tag, const uint8_t **val,
+	    size_t *len);
 
 #endif

@@ -9,6 +9,8 @@
 
 static atomic_bool quiet;
 
+static void	log_line(const char *, va_list) EMU_PRINTF(1, 0);
+
 void
 emu_log_set_quiet(bool on)
 {

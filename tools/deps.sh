@@ -9,7 +9,7 @@ libssl-dev openssl libpcsclite-dev pcscd vsmartcard-vpcd pcsc-tools
 p11-kit libp11-kit-dev libcmocka-dev iproute2 util-linux procps
 opensc opensc-pkcs11 ykcs11 yubico-piv-tool
 gnutls-bin libengine-pkcs11-openssl libnss3-tools python3-pykcs11
-openjdk-17-jdk-headless"
+openjdk-17-jdk-headless firefox-esr chromium"
 
 missing=""
 for p in $PKGS; do

@@ -606,8 +606,12 @@ test_sessions(void **state)
 	rw = open_rw();
 	assert_int_equal(C_GetSessionInfo(rw, &si), CKR_OK);
 	assert_int_equal(si.state, CKS_RW_PUBLIC_SESSION);
+	/* 6 to 8 characters: the SO with the PUK (login_so.c), no APDU */
 	assert_int_equal(C_Login(rw, CKU_SO, (CK_UTF8CHAR_PTR)PIN, PIN_LEN),
-	    CKR_USER_TYPE_INVALID);
+	    CKR_OK);
+	assert_int_equal(C_GetSessionInfo(rw, &si), CKR_OK);
+	assert_int_equal(si.state, CKS_RW_SO_FUNCTIONS);
+	assert_int_equal(C_Logout(rw), CKR_OK);
 	assert_int_equal(verifies(), 1);
 }
 
@@ -829,13 +833,23 @@ test_attributes(void **state)
 	assert_int_equal(C_Logout(h), CKR_OK);
 	assert_int_equal(C_GetAttributeValue(h, priv, t, 1),
 	    CKR_OBJECT_HANDLE_INVALID);
-	/* read-only objects */
-	assert_int_equal(C_SetAttributeValue(h, cert, t, 1),
+	/* unmodifiable objects (create.c): the same value is no change, a
+	 * new one is refused; management needs an R/W session */
+	t[3].type = CKA_LABEL;
+	t[3].pValue = label;
+	t[3].ulValueLen = sizeof(label);
+	assert_int_equal(C_GetAttributeValue(h, cert, &t[3], 1), CKR_OK);
+	assert_int_equal(C_SetAttributeValue(h, cert, &t[3], 1), CKR_OK);
+	t[3].ulValueLen--;
+	assert_int_equal(C_SetAttributeValue(h, cert, &t[3], 1),
 	    CKR_ACTION_PROHIBITED);
-	assert_int_equal(C_DestroyObject(h, cert), CKR_ACTION_PROHIBITED);
+	assert_int_equal(C_SetAttributeValue(h, cert, t, 1),
+	    CKR_ATTRIBUTE_TYPE_INVALID);
+	assert_int_equal(C_DestroyObject(h, cert), CKR_SESSION_READ_ONLY);
+	assert_int_equal(C_DestroyObject(h, pub), CKR_ACTION_PROHIBITED);
 	assert_int_equal(C_DestroyObject(h, BADH), CKR_OBJECT_HANDLE_INVALID);
 	assert_int_equal(C_CreateObject(h, t, 1, &priv),
-	    CKR_FUNCTION_NOT_SUPPORTED);
+	    CKR_SESSION_READ_ONLY);
 }
 
 static void
@@ -1431,23 +1445,25 @@ test_unsupported(void **state)
 	h = open_rw();
 	assert_int_equal(C_InitToken(0, NULL, 0, NULL),
 	    CKR_FUNCTION_NOT_SUPPORTED);
-	assert_int_equal(C_InitPIN(h, NULL, 0), CKR_FUNCTION_NOT_SUPPORTED);
-	assert_int_equal(C_SetPIN(h, NULL, 0, NULL, 0),
-	    CKR_FUNCTION_NOT_SUPPORTED);
+	/* token management: test-p11-manage.c */
+	assert_int_equal(C_InitPIN(h, NULL, 0), CKR_USER_NOT_LOGGED_IN);
+	assert_int_equal(C_SetPIN(h, NULL, 0, NULL, 0), CKR_ARGUMENTS_BAD);
 	assert_int_equal(C_GetOperationState(h, NULL, &n),
 	    CKR_FUNCTION_NOT_SUPPORTED);
 	assert_int_equal(C_EncryptInit(h, NULL, 0),
 	    CKR_FUNCTION_NOT_SUPPORTED);
-	assert_int_equal(C_DecryptInit(h, NULL, 0),
-	    CKR_FUNCTION_NOT_SUPPORTED);
+	/* decryption is offered (test-p11-crypto.c): no operation to end */
+	assert_int_equal(C_DecryptInit(h, NULL, 0), CKR_ARGUMENTS_BAD);
 	assert_int_equal(C_SignRecoverInit(h, NULL, 0),
 	    CKR_FUNCTION_NOT_SUPPORTED);
 	assert_int_equal(C_VerifyRecoverInit(h, NULL, 0),
 	    CKR_FUNCTION_NOT_SUPPORTED);
 	assert_int_equal(C_GenerateKeyPair(h, NULL, NULL, 0, NULL, 0, NULL,
-	    NULL), CKR_FUNCTION_NOT_SUPPORTED);
-	assert_int_equal(C_GenerateRandom(h, b, sizeof(b)),
-	    CKR_FUNCTION_NOT_SUPPORTED);
+	    NULL), CKR_ARGUMENTS_BAD);
+	assert_int_equal(C_GenerateRandom(h, b, sizeof(b)), CKR_RANDOM_NO_RNG);
+	assert_int_equal(C_SeedRandom(h, b, sizeof(b)), CKR_RANDOM_NO_RNG);
+	assert_int_equal(C_GenerateRandom(BADH, b, sizeof(b)),
+	    CKR_SESSION_HANDLE_INVALID);
 	assert_int_equal(C_GetFunctionStatus(h), CKR_FUNCTION_NOT_PARALLEL);
 	assert_int_equal(C_CancelFunction(h), CKR_FUNCTION_NOT_PARALLEL);
 	assert_int_equal(C_GetFunctionStatus(BADH),

@@ -741,12 +741,13 @@ test_load_keys(void **state)
 	assert_string_equal(k.cert_label,
 	    "Retired X.509 Certificate for Key Management 1");
 	drv_key_clear(&k);
-	/* absent: no object; 9E has a key but no certificate, and a
+	/* absent: beyond the Key History's on-card count (read once, with
+	 * 82 above): no APDU; 9E has a key but no certificate, and a
 	 * plain PIV card cannot tell */
 	n0 = apdus(t);
 	assert_int_equal(t->ops->load_key(t->card, t->chan, 0x95, &k),
 	    DRV_ERR_KEY_ABSENT);
-	assert_int_equal(apdus(t) - n0, 1);
+	assert_int_equal(apdus(t) - n0, 0);
 	assert_null(k.pub);
 	assert_int_equal(t->ops->load_key(t->card, t->chan, 0x9e, &k),
 	    DRV_ERR_KEY_ABSENT);
@@ -872,7 +873,7 @@ test_pin_flow(void **state)
 	assert_int_equal(t_probe(t), DRV_OK);
 	assert_int_equal(t->ops->pin_status(t->card, t->chan, &st), DRV_OK);
 	assert_int_equal(st.tries_left, 3);
-	assert_int_equal(st.tries_max, -1);
+	assert_int_equal(st.tries_max, 3);	/* plain PIV: the default limit */
 	assert_false(st.verified);
 	assert_false(st.blocked);
 	/* lengths out of range are refused without an APDU */
