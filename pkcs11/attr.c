@@ -358,7 +358,7 @@ val_common(const struct p11_key *key, enum p11_kind kind,
 	case CKA_TOKEN:
 		return val_bool(v, true);
 	case CKA_PRIVATE:
-		return val_bool(v, kind == P11_PRIV);
+		return val_bool(v, kind == P11_PRIV && !key->k.no_pin);
 	case CKA_MODIFIABLE:
 	case CKA_COPYABLE:
 		return val_bool(v, false);

@@ -38,7 +38,7 @@ derive_key(struct p11_slot *s, CK_OBJECT_HANDLE h, struct p11_key **kp)
 		return CKR_KEY_HANDLE_INVALID;
 	if (kind == P11_PUB)
 		return CKR_KEY_FUNCTION_NOT_PERMITTED;
-	if (!s->logged_in)
+	if (!p11_key_usable(s, *kp))
 		return CKR_USER_NOT_LOGGED_IN;
 	return CKR_OK;
 }
@@ -76,7 +76,7 @@ derive_card(struct p11_slot *s, const struct p11_key *key,
 
 	if ((rv = p11_io_begin(s, P11_E_KEYOP)) != CKR_OK)
 		return rv;
-	if (!s->logged_in) {		/* the card was reset meanwhile */
+	if (!p11_key_usable(s, key)) {	/* the card was reset meanwhile */
 		p11_io_end(s);
 		return CKR_USER_NOT_LOGGED_IN;
 	}

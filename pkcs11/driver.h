@@ -79,6 +79,8 @@ struct drv_key {
 	size_t			 cert_len;
 	unsigned		 usage;		/* DRV_USE_* */
 	bool			 always_auth;	/* login right before every use */
+	bool			 no_pin;	/* PIN policy "never": usable, and
+						   shown, without login */
 	bool			 local;		/* generated on the card (if known) */
 	bool			 has_private;	/* a private key is in the reference */
 };

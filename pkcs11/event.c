@@ -72,7 +72,7 @@ event_poll(void)
 	struct timespec ts = { 0, EVENT_POLL_NS };
 
 	(void)nanosleep(&ts, NULL);
-	(void)ss_readers_refresh(p11_m.readers);
+	p11_refresh(true);
 	return SS_ERR_OK;
 }
 
@@ -103,7 +103,7 @@ event_wait(CK_FLAGS flags, CK_SLOT_ID *slot)
 {
 	if (atomic_load(&p11_m.finalizing))
 		return CKR_CRYPTOKI_NOT_INITIALIZED;
-	(void)ss_readers_refresh(p11_m.readers);
+	p11_refresh(true);
 	if (event_take(slot))
 		return CKR_OK;
 	if (flags & CKF_DONT_BLOCK)

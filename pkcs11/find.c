@@ -4,9 +4,10 @@
  * The result is taken at C_FindObjectsInit.  Lazy loading for the APDU
  * budget: a template that fixes CKA_ID loads only the references with
  * that id (the driver gives ids without I/O); a template whose CKA_CLASS
- * no reference can produce (data objects, secret keys, private keys
- * before login - the user's, or the SO's with the management key) loads
- * nothing; anything else loads every reference not loaded yet.  Loaded
+ * no reference can produce (data objects, secret keys) loads nothing;
+ * anything else loads every reference not loaded yet.  Private keys
+ * before login (the user's, or the SO's with the management key) are
+ * those the driver marked no_pin (object.c), known only once loaded.  Loaded
  * references stay cached for the card's lifetime (card management
  * updates the cache, object.c).
  * The session secret keys (secret.c) that match come after the card's
@@ -35,7 +36,7 @@ find_check_template(const CK_ATTRIBUTE *tpl, CK_ULONG n)
 }
 
 static void
-find_filter(const struct p11_slot *s, const CK_ATTRIBUTE *tpl, CK_ULONG n,
+find_filter(const CK_ATTRIBUTE *tpl, CK_ULONG n,
     struct find_filter *f)
 {
 	CK_OBJECT_CLASS	cls;
@@ -43,7 +44,7 @@ find_filter(const struct p11_slot *s, const CK_ATTRIBUTE *tpl, CK_ULONG n,
 
 	f->id = NULL;
 	f->kinds[P11_CERT] = f->kinds[P11_PUB] = true;
-	f->kinds[P11_PRIV] = s->logged_in || s->so == P11_SO_ADMIN;
+	f->kinds[P11_PRIV] = true;	/* p11_obj_exists decides */
 	for (i = 0; i < n; i++) {
 		if (tpl[i].type == CKA_ID)
 			f->id = &tpl[i];
@@ -80,7 +81,7 @@ find_collect(struct p11_slot *s, struct p11_find *fo,
 	unsigned		k;
 	CK_RV			rv;
 
-	find_filter(s, tpl, n, &f);
+	find_filter(tpl, n, &f);
 	fo->n = fo->pos = 0;
 	for (i = 0; i < s->nkeys; i++) {
 		if (!find_wants(&f, &s->keys[i]))

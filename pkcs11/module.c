@@ -64,6 +64,35 @@ p11_pad(CK_UTF8CHAR *dst, size_t cap, const char *src)
 
 /* Remember the current events of the known readers: C_WaitForSlotEvent
  * reports changes from now on. */
+static uint_fast64_t
+mod_now_ms(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		return 0;		/* no clock: refresh every time */
+	return (uint_fast64_t)ts.tv_sec * 1000u +
+	    (uint_fast64_t)ts.tv_nsec / 1000000u;
+}
+
+void
+p11_refresh(bool force)
+{
+	uint_fast64_t now = mod_now_ms(), last;
+
+	last = atomic_load(&p11_m.refreshed_ms);
+	if (!force && now != 0 && last != 0 && now >= last &&
+	    now - last < P11_REFRESH_MS)
+		return;
+	/* one thread refreshes for all when the interval ends */
+	if (!force && !atomic_compare_exchange_strong(&p11_m.refreshed_ms,
+	    &last, now))
+		return;
+	if (force)
+		atomic_store(&p11_m.refreshed_ms, now);
+	(void)ss_readers_refresh(p11_m.readers);
+}
+
 static void
 mod_seen_events(void)
 {
@@ -102,7 +131,7 @@ mod_init(const CK_C_INITIALIZE_ARGS *args)
 	p11_m.next_gen = 1;
 	p11_m.pid = getpid();
 	atomic_store(&p11_m.init, true);
-	(void)ss_readers_refresh(p11_m.readers);
+	p11_refresh(true);
 	mod_seen_events();
 	return CKR_OK;
 }

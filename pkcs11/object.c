@@ -23,7 +23,9 @@
  * user is logged in, as the spec says for private objects and as ykcs11
  * does, and to the SO logged in with the management key (who generates
  * and imports them; signing still needs the user); certificates and
- * public keys always.
+ * public keys always.  A private key the card uses without a PIN (the
+ * driver's no_pin: PIV 9E, PIN policy "never") is CKA_PRIVATE FALSE,
+ * always shown and used without login (no VERIFY).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -136,6 +138,12 @@ p11_key_load(struct p11_slot *s, size_t i)
 	}
 }
 
+bool
+p11_key_usable(const struct p11_slot *s, const struct p11_key *key)
+{
+	return s->logged_in || key->k.no_pin;
+}
+
 CK_OBJECT_HANDLE
 p11_obj_handle(const struct p11_slot *s, size_t i, enum p11_kind kind)
 {
@@ -157,7 +165,8 @@ p11_obj_exists(const struct p11_slot *s, const struct p11_key *key,
 		return key->a.ktype != CK_UNAVAILABLE_INFORMATION;
 	case P11_PRIV:
 		return key->a.ktype != CK_UNAVAILABLE_INFORMATION &&
-		    (any || s->logged_in || s->so == P11_SO_ADMIN);
+		    (any || s->logged_in || s->so == P11_SO_ADMIN ||
+		    key->k.no_pin);
 	}
 	return false;
 }

@@ -252,12 +252,19 @@ struct p11_mod {
 	CK_ULONG		 next_sess;
 	uint32_t		 next_gen;
 	atomic_bool		 finalizing;
+	/* last reader list refresh, CLOCK_MONOTONIC ms (p11_refresh) */
+	atomic_uint_fast64_t	 refreshed_ms;
 };
 
 extern struct p11_mod p11_m;
 
 /* module.c */
 CK_RV	p11_check_init(void);
+/* Refresh the reader list: always when force (the calls that report
+ * presence), else at most every P11_REFRESH_MS (card I/O notices a
+ * removal or reset meanwhile). */
+#define P11_REFRESH_MS	1000u
+void	p11_refresh(bool force);
 /* event.c: threads in C_WaitForSlotEvent (C_Finalize waits for none). */
 int	p11_event_waiters(void);
 void	p11_pad(CK_UTF8CHAR *, size_t, const char *);
@@ -309,6 +316,8 @@ CK_OBJECT_HANDLE p11_obj_handle(const struct p11_slot *, size_t i,
  * login state: CKR_OK, CKR_OBJECT_HANDLE_INVALID. */
 CK_RV	p11_obj_lookup(struct p11_slot *, CK_OBJECT_HANDLE, bool any,
 	    struct p11_key **, enum p11_kind *);
+/* The private key may be used now: logged in, or the key needs no PIN. */
+bool	p11_key_usable(const struct p11_slot *, const struct p11_key *);
 bool	p11_obj_exists(const struct p11_slot *, const struct p11_key *,
 	    enum p11_kind, bool any);
 /* The reference with this CKA_ID: its index to *i; false if none. */

@@ -173,7 +173,7 @@ piv_import_key(struct drv_card *card, struct ss_chan *c, uint8_t ref,
 	    (rc = imp_build(&m, priv)) != DRV_OK ||
 	    (rc = imp_send(c, ref, &m)) != DRV_OK)
 		goto fail;
-	piv_history_note(card, ref);
+	piv_history_add(card, c, ref);
 	rc = piv_key_describe(ref, &pub, m.pin, out);
 fail:
 	if (m.cmd != NULL)

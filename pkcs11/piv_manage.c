@@ -269,7 +269,7 @@ piv_generate_key(struct drv_card *card, struct ss_chan *c, uint8_t ref,
 	    (rc = piv_key_describe(ref, &pub, pin, out)) != DRV_OK)
 		goto fail;
 	out->local = true;
-	piv_history_note(card, ref);
+	piv_history_add(card, c, ref);
 fail:
 	EVP_PKEY_free(pub);
 	free(resp);
@@ -313,6 +313,24 @@ put_data(struct ss_chan *c, const uint8_t *data, size_t len)
 	return piv_manage_sw(sw);
 }
 
+/* PUT DATA of a small object: 5C 03 tag 53 L content. */
+int
+piv_put_object(struct ss_chan *c, uint32_t tag, const uint8_t *content,
+    size_t len)
+{
+	uint8_t		buf[PIV_PUT_SMALL_MAX];
+	struct ss_wr	w;
+
+	if (len > sizeof(buf) || put_size(len) > sizeof(buf))
+		return DRV_ERR_ARGS;
+	ss_wr_init(&w, buf, sizeof(buf));
+	put_head(&w, tag, len);
+	ss_wr_bytes(&w, content, len);
+	if (w.err || w.len != put_size(len))
+		return DRV_ERR_ARGS;
+	return put_data(c, buf, w.len);
+}
+
 int
 piv_write_cert(struct drv_card *card, struct ss_chan *c, uint8_t ref,
     const uint8_t *der, size_t der_len)
@@ -344,7 +362,7 @@ piv_write_cert(struct drv_card *card, struct ss_chan *c, uint8_t ref,
 	if (w.err || w.len != total)
 		goto fail;
 	if ((rc = put_data(c, buf, total)) == DRV_OK)
-		piv_history_note(card, ref);
+		piv_history_add(card, c, ref);
 fail:
 	free(buf);
 	return rc;

@@ -413,8 +413,11 @@ key_attrs(struct drv_key *k, const struct piv_slot *s,
 	slot_labels(s, k);
 	k->usage = key_usage(s->ref, k->type);
 	k->always_auth = s->ref == 0x9c;
-	if (have_meta && m->pin_policy != 0)
+	k->no_pin = s->ref == 0x9e;
+	if (have_meta && m->pin_policy != 0) {
 		k->always_auth = m->pin_policy == PIV_YK_PIN_ALWAYS;
+		k->no_pin = m->pin_policy == PIV_YK_PIN_NEVER;
+	}
 	k->local = have_meta && m->origin == PIV_YK_ORIGIN_GENERATED;
 }
 
@@ -486,6 +489,8 @@ piv_key_describe(uint8_t ref, EVP_PKEY **pub, uint8_t pin_policy,
 	k->usage = key_usage(s.ref, k->type);
 	k->always_auth = pin_policy != 0 ? pin_policy == PIV_YK_PIN_ALWAYS :
 	    s.ref == 0x9c;
+	k->no_pin = pin_policy != 0 ? pin_policy == PIV_YK_PIN_NEVER :
+	    s.ref == 0x9e;
 	k->has_private = true;
 	return DRV_OK;
 }

@@ -69,6 +69,7 @@
 #define PIV_EC_MAX_BYTES	48	/* P-384 */
 
 /* YubiKey PIN policies (GET METADATA tag 02, first byte) */
+#define PIV_YK_PIN_NEVER	0x01
 #define PIV_YK_PIN_ONCE		0x02
 #define PIV_YK_PIN_ALWAYS	0x03
 #define PIV_YK_ORIGIN_GENERATED	0x01
@@ -120,7 +121,11 @@ size_t	piv_key_refs(struct drv_card *, uint8_t *refs, size_t cap);
 /* piv_history.c: *absent when the Key History object rules ref out. */
 int	piv_retired_absent(struct drv_card *, struct ss_chan *, uint8_t ref,
 	    bool *absent);
-void	piv_history_note(struct drv_card *, uint8_t ref);
+/* After a certificate write, key generation or import into ref: this
+ * process reads ref from now on, and a retired ref beyond the object's
+ * C1 gets C1 raised to cover it (PUT DATA, best effort: needs the
+ * management key authentication the write itself needed). */
+void	piv_history_add(struct drv_card *, struct ss_chan *, uint8_t ref);
 int	piv_key_id(struct drv_card *, uint8_t ref, uint8_t *id,
 	    size_t *id_len);
 int	piv_load_key(struct drv_card *, struct ss_chan *, uint8_t ref,
@@ -178,6 +183,9 @@ int	piv_delete_cert(struct drv_card *, struct ss_chan *, uint8_t ref);
 int	piv_pin_policy(const struct drv_card *, uint8_t ref,
 	    const struct drv_keyspec *, uint8_t *pin, uint8_t *touch);
 int	piv_manage_sw(uint16_t sw);
+#define PIV_PUT_SMALL_MAX	300
+int	piv_put_object(struct ss_chan *, uint32_t tag, const uint8_t *content,
+	    size_t len);
 
 /* piv_admin.c */
 int	piv_admin_auth(struct drv_card *, struct ss_chan *, const uint8_t *key,

@@ -7,6 +7,9 @@
  * session belongs to the token bound when it was opened; when that card
  * goes, slot.c closes it: the call that notices the removal gets
  * CKR_DEVICE_REMOVED, later calls CKR_SESSION_HANDLE_INVALID.
+ * Session calls refresh the reader list at most every P11_REFRESH_MS
+ * (module.c); in between a removal or reset is noticed by the card I/O
+ * itself (SS_ERR_CARD_REMOVED / reset from the channel).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +50,7 @@ p11_sess_get(CK_SESSION_HANDLE h, struct p11_slot **sp,
 	if (h == CK_INVALID_HANDLE || (s = p11_slot_get(h & SESS_SLOT_MASK))
 	    == NULL)
 		return CKR_SESSION_HANDLE_INVALID;
-	(void)ss_readers_refresh(p11_m.readers);
+	p11_refresh(false);
 	p11_mutex_lock(s->mu);
 	if (sess_find(s, h) == NULL) {
 		p11_mutex_unlock(s->mu);
@@ -125,7 +128,7 @@ C_OpenSession(CK_SLOT_ID slotID, CK_FLAGS flags, CK_VOID_PTR pApplication,
 		rv = CKR_ARGUMENTS_BAD;
 		goto out;
 	}
-	(void)ss_readers_refresh(p11_m.readers);
+	p11_refresh(true);
 	if ((s = p11_slot_get(slotID)) == NULL) {
 		rv = CKR_SLOT_ID_INVALID;
 		goto out;
@@ -184,7 +187,7 @@ C_CloseAllSessions(CK_SLOT_ID slotID)
 	p11_log_enter(__func__);
 	if ((rv = p11_check_init()) != CKR_OK)
 		goto out;
-	(void)ss_readers_refresh(p11_m.readers);
+	p11_refresh(false);
 	if ((s = p11_slot_get(slotID)) == NULL) {
 		rv = CKR_SLOT_ID_INVALID;
 		goto out;

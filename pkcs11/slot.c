@@ -309,7 +309,7 @@ C_GetSlotList(CK_BBOOL tokenPresent, CK_SLOT_ID_PTR pSlotList,
 		rv = CKR_ARGUMENTS_BAD;
 		goto out;
 	}
-	(void)ss_readers_refresh(p11_m.readers);
+	p11_refresh(true);
 	count = ss_readers_count(p11_m.readers);
 	for (i = 0; i < count && i < SS_READERS_MAX; i++) {
 		if (tokenPresent && !slot_has_card((unsigned)i))
@@ -353,7 +353,7 @@ C_GetSlotInfo(CK_SLOT_ID slotID, CK_SLOT_INFO_PTR pInfo)
 		rv = CKR_ARGUMENTS_BAD;
 		goto out;
 	}
-	(void)ss_readers_refresh(p11_m.readers);
+	p11_refresh(true);
 	if ((s = p11_slot_get(slotID)) == NULL) {
 		rv = CKR_SLOT_ID_INVALID;
 		goto out;
@@ -468,7 +468,7 @@ C_GetTokenInfo(CK_SLOT_ID slotID, CK_TOKEN_INFO_PTR pInfo)
 		rv = CKR_ARGUMENTS_BAD;
 		goto out;
 	}
-	(void)ss_readers_refresh(p11_m.readers);
+	p11_refresh(true);
 	if ((s = p11_slot_get(slotID)) == NULL) {
 		rv = CKR_SLOT_ID_INVALID;
 		goto out;

@@ -10,9 +10,10 @@
 # exists here: vpcd, the reader driver of the test rig, implements no
 # IFDHControl, so no PIN pad, and our module keeps its login per
 # application (process), so no other process can log in for Chromium.  The
-# card's 9E key needs no PIN on the card itself (PIV PIN policy "never"),
-# but the module shows private keys only after C_Login (pkcs11/object.c),
-# so that is no way around either.  So a TLS client authentication with
+# card's 9E key needs no PIN (PIV PIN policy "never") and the module shows
+# and uses it without C_Login (pkcs11/object.c), but the broker
+# certificate the policy selects is the 9A one, whose key needs the PIN.
+# So a TLS client authentication with
 # the card's key by Chromium is NOT tested; Firefox does that
 # (browser-firefox*.sh).  What is tested, each claim on evidence the test
 # reads:

@@ -4,6 +4,7 @@
 # for IDs 01..04, -M lists every signing mechanism, and --sign works with
 # EVERY RSA and ECDSA mechanism on every signing key (9A, 9C with its
 # context-specific login, 9E; 9D is decrypt-only and refuses to sign).
+# 9E (PIN policy "never") is listed and signs without any login: no VERIFY.
 # Every signature is verified with openssl against the certificate read
 # from the card: hashed mechanisms with openssl dgst, raw RSA-PKCS and
 # RSA-X-509 by public-key recovery, raw PSS and raw ECDSA with pkeyutl on
@@ -271,6 +272,25 @@ v1=$(counter verify)
 [ $((v1 - v0)) -eq 2 ] && ok "02 (9C) signature did a context-specific VERIFY (2 VERIFYs)" ||
     not_ok "02 (9C) signature did a context-specific VERIFY (saw $((v1 - v0)) VERIFYs, want 2)"
 check_fail "03 (9D, decrypt-only) refuses to sign" sign 03 SHA256-RSA-PKCS s.03
+# 04 (9E, PIN policy "never"): its private key is public, signs without login
+check_out "pkcs11-tool -O without login" O0.txt p11 -O
+grep -q "^Private Key Object" O0.txt && ! awk '/^Private Key Object/ { k = 1 }
+    /^[A-Z]/ && !/^Private Key Object/ { k = 0 }
+    k && /^  ID:/ && $2 != "04" { bad = 1 } END { exit !bad }' O0.txt &&
+    ok "-O without login lists the 04 private key and no other" ||
+    not_ok "-O without login lists the 04 private key and no other"
+# pkcs11-tool --sign calls C_Login by itself on a login-required token
+# (it prompts for the PIN), so the signature without any C_Login is made
+# through PyKCS11 (tests/tools/p11nologin.py): ECDSA-SHA256, or
+# SHA256-RSA-PKCS where 04 is an RSA key (p11-pkcs11-tool-big.sh).
+v0=$(counter verify)
+check "04 (9E) SHA-256 signature without C_Login" /usr/bin/python3 \
+    "$TOP/tests/tools/p11nologin.py" "$MOD" 04 data s.nopin
+v1=$(counter verify)
+check "04 (9E) signature without login verifies with openssl" \
+    openssl dgst -sha256 -verify pub04.pem -signature s.nopin data
+[ "$v1" = "$v0" ] && ok "04 (9E) signature without login sent no VERIFY" ||
+    not_ok "04 (9E) signature without login sent no VERIFY (saw $((v1 - v0)))"
 
 # ---- pkcs11-tool's own self test ------------------------------------------
 check_out "pkcs11-tool --test --login" test.txt p11 --test --login --pin "$SMARTSIGN_PIN"

@@ -22,9 +22,13 @@ cd "$WORK" || exit 1
 check_out "p11dump without login" dump0.txt $PY "$DUMP" "$MOD"
 check_out "p11dump with login: every attribute of every object" dump.txt \
     $PY "$DUMP" "$MOD" "$SMARTSIGN_PIN"
-check_grep "without login: 8 objects (certificates, public keys)" "^objects 8\$" dump0.txt
-grep -q "^priv " dump0.txt && not_ok "without login: no private key is visible" ||
-    ok "without login: no private key is visible"
+check_grep "without login: 9 objects (certificates, public keys, 9E private key)" "^objects 9\$" dump0.txt
+grep "^priv " dump0.txt | grep -qv "^priv 04 " &&
+    not_ok "without login: no private key but 04 (9E, PIN policy never) is visible" ||
+    ok "without login: no private key but 04 (9E, PIN policy never) is visible"
+grep -q "^priv 04 CKA_PRIVATE False" dump0.txt &&
+    ok "without login: priv 04 CKA_PRIVATE = False" ||
+    not_ok "without login: priv 04 CKA_PRIVATE = False"
 check_grep "with login: 12 objects" "^objects 12\$" dump.txt
 grep -q "bulk-" dump.txt && { not_ok "the all-at-once call agrees with the single calls";
     grep "bulk-" dump.txt | sed 's/^/#   /'; } ||
@@ -42,7 +46,9 @@ for id in 01 02 03 04; do
 	expect cert $id CKA_CERTIFICATE_TYPE "0 CKC_X_509"
 	expect cert $id CKA_PRIVATE False
 	expect pub $id CKA_PRIVATE False
-	expect priv $id CKA_PRIVATE True
+	# 9E (PIN policy "never") is usable without login: not private
+	if [ $id = 04 ]; then expect priv $id CKA_PRIVATE False
+	else expect priv $id CKA_PRIVATE True; fi
 	expect priv $id CKA_TOKEN True
 	expect priv $id CKA_SENSITIVE True
 	expect priv $id CKA_ALWAYS_SENSITIVE True

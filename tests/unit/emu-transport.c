@@ -87,6 +87,7 @@ etr_list(void *priv, ss_tctx ctx, char *buf, size_t cap, size_t *len)
 
 	(void)ctx;
 	pthread_mutex_lock(&tr->mu);
+	tr->lists++;
 	for (i = 0; i < tr->nrd && rc == SS_ERR_OK; i++) {
 		if (!tr->rd[i].present)
 			continue;

@@ -62,6 +62,7 @@ struct emu_tr {
 	bool			cancelled;
 	uint64_t		interleaved;	/* APDUs refused by a held tx */
 	uint64_t		transmits;
+	uint64_t		lists;		/* list_readers calls */
 };
 
 void	emu_tr_init(struct emu_tr *);

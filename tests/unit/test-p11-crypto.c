@@ -48,6 +48,14 @@
 #define REF_RSA1K	0x85
 #define NMUTATE		300
 
+
+/* The reader list refresh interval (P11_REFRESH_MS) has passed: the next
+ * session call looks at the readers again. */
+static void
+refresh_interval_passes(void)
+{
+	atomic_store(&p11_m.refreshed_ms, 0);
+}
 static const uint8_t	card_refs[] = {
 	0x9a, 0x9c, 0x9d, 0x9e, 0x82, 0x83, 0x84, REF_RSA1K
 };
@@ -1306,6 +1314,7 @@ test_secret_limit_and_removal(void **state)
 	assert_int_equal(count_secrets(fx->h), P11_SECRETS_MAX);
 	/* the card goes: its sessions and their keys go with it */
 	emu_tr_remove(&fx->tr, fx->rd);
+	refresh_interval_passes();
 	assert_int_equal(C_GetAttributeValue(fx->h, first, &v, 1),
 	    CKR_DEVICE_REMOVED);
 	assert_int_equal(C_GetAttributeValue(fx->h, first, &v, 1),

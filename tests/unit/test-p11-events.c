@@ -35,6 +35,13 @@
 #define WAIT_MS		5000	/* a blocked waiter must return by then */
 #define SETTLE_NS	150000000L	/* let a waiter block */
 
+/* The reader list refresh interval (P11_REFRESH_MS) has passed: the next
+ * session call looks at the readers again. */
+static void
+refresh_interval_passes(void)
+{
+	atomic_store(&p11_m.refreshed_ms, 0);
+}
 static const uint8_t	card_refs[] = { 0x9a };
 static const uint8_t	card_algs[] = { PIV_ALG_ECCP256 };
 static uint8_t		*card_blob;
@@ -493,6 +500,7 @@ test_remove_reinsert(void **state)
 	/* removed while the application holds a key handle */
 	k = find1(h2, CKO_PRIVATE_KEY);
 	emu_tr_remove(&fx->tr, fx->rd);
+	refresh_interval_passes();
 	assert_int_equal(C_SignInit(h2, &m, k), CKR_DEVICE_REMOVED);
 	assert_int_equal(C_SignInit(h2, &m, k), CKR_SESSION_HANDLE_INVALID);
 	emu_tr_insert(&fx->tr, fx->rd, &fx->card2);

@@ -23,6 +23,7 @@
 
 #include <cmocka.h>
 
+#include <openssl/ecdsa.h>
 #include <openssl/x509.h>
 
 #include "pkcs11/p11.h"
@@ -118,6 +119,14 @@ teardown(void **state)
 }
 
 /* --- helpers -------------------------------------------------------------- */
+
+/* The reader list refresh interval (P11_REFRESH_MS) has passed: the next
+ * session call looks at the readers again. */
+static void
+refresh_interval_passes(void)
+{
+	atomic_store(&p11_m.refreshed_ms, 0);
+}
 
 static uint64_t
 verifies(void)
@@ -706,12 +715,13 @@ test_find(void **state)
 	gd = apdus();
 	assert_int_equal(count_objects(h, &td, 1), 0);
 	assert_int_equal(apdus(), gd);
-	/* all: 4 certificates + 4 public keys before login */
-	assert_int_equal(count_objects(h, NULL, 0), 8);
+	/* all: 4 certificates + 4 public keys before login, and the
+	 * 9E private key (PIN policy "never") */
+	assert_int_equal(count_objects(h, NULL, 0), 9);
 	assert_int_equal(count_objects(h, &t, 1), 4);
 	/* each certificate read once per process */
 	gd = apdus();
-	assert_int_equal(count_objects(h, NULL, 0), 8);
+	assert_int_equal(count_objects(h, NULL, 0), 9);
 	assert_int_equal(apdus(), gd);
 	login(h);
 	assert_int_equal(count_objects(h, NULL, 0), 12);
@@ -997,6 +1007,105 @@ test_sign_rules(void **state)
 	assert_int_equal(verifies(), 1);
 }
 
+/* An ECDSA r || s over hash, checked with OpenSSL against the public key
+ * of the certificate object cert. */
+static bool
+ecdsa_ok(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE cert, const uint8_t *hash,
+    size_t hlen, const uint8_t *sig, size_t siglen)
+{
+	uint8_t		 der[4096], *dsig = NULL;
+	const uint8_t	*p = der;
+	CK_ATTRIBUTE	 a = { CKA_VALUE, der, sizeof(der) };
+	X509		*x = NULL;
+	EVP_PKEY	*pk = NULL;
+	EVP_PKEY_CTX	*c = NULL;
+	ECDSA_SIG	*es = NULL;
+	BIGNUM		*r, *s;
+	int		 dlen;
+	bool		 ok = false;
+
+	if (C_GetAttributeValue(h, cert, &a, 1) != CKR_OK ||
+	    (x = d2i_X509(NULL, &p, (long)a.ulValueLen)) == NULL ||
+	    (pk = X509_get_pubkey(x)) == NULL || (es = ECDSA_SIG_new()) ==
+	    NULL)
+		goto out;
+	r = BN_bin2bn(sig, (int)(siglen / 2), NULL);
+	s = BN_bin2bn(sig + siglen / 2, (int)(siglen / 2), NULL);
+	if (r == NULL || s == NULL || ECDSA_SIG_set0(es, r, s) != 1) {
+		BN_free(r);
+		BN_free(s);
+		goto out;
+	}
+	if ((dlen = i2d_ECDSA_SIG(es, &dsig)) <= 0 ||
+	    (c = EVP_PKEY_CTX_new(pk, NULL)) == NULL ||
+	    EVP_PKEY_verify_init(c) != 1)
+		goto out;
+	ok = EVP_PKEY_verify(c, dsig, (size_t)dlen, hash, hlen) == 1;
+out:
+	OPENSSL_free(dsig);
+	ECDSA_SIG_free(es);
+	EVP_PKEY_CTX_free(c);
+	EVP_PKEY_free(pk);
+	X509_free(x);
+	return ok;
+}
+
+/* 9E, PIN policy "never": CKA_PRIVATE FALSE, found and used before login
+ * with no VERIFY; 9A stays hidden and refused. */
+static void
+test_no_pin_key(void **state)
+{
+	CK_SESSION_HANDLE	h;
+	CK_OBJECT_HANDLE	priv, cert, pub9a;
+	CK_OBJECT_CLASS		cls = CKO_PRIVATE_KEY;
+	CK_ATTRIBUTE		t = { CKA_CLASS, &cls, sizeof(cls) };
+	CK_BBOOL		bp = CK_TRUE;
+	CK_ATTRIBUTE		a = { CKA_PRIVATE, &bp, sizeof(bp) };
+	CK_MECHANISM		ec = { CKM_ECDSA, NULL, 0 };
+	CK_MECHANISM		rsa = { CKM_SHA256_RSA_PKCS, NULL, 0 };
+	CK_BYTE			hash[48], sig[96];
+	CK_ULONG		len = sizeof(sig);
+	uint64_t		v;
+
+	(void)state;
+	memset(hash, 0x3c, sizeof(hash));
+	h = open_ro();
+	v = verifies();
+	assert_int_equal(count_objects(h, &t, 1), 1);
+	assert_int_equal(find1(h, CKO_PRIVATE_KEY, 1), 0);
+	assert_int_equal(find1(h, CKO_PRIVATE_KEY, 2), 0);
+	assert_int_equal(find1(h, CKO_PRIVATE_KEY, 3), 0);
+	priv = find1(h, CKO_PRIVATE_KEY, 4);
+	cert = find1(h, CKO_CERTIFICATE, 4);
+	assert_int_not_equal(priv, 0);
+	assert_int_not_equal(cert, 0);
+	assert_int_equal(C_GetAttributeValue(h, priv, &a, 1), CKR_OK);
+	assert_int_equal(bp, CK_FALSE);
+	/* 9A: its public key is there, its private key is not */
+	pub9a = find1(h, CKO_PUBLIC_KEY, 1);
+	assert_int_not_equal(pub9a, 0);
+	assert_int_equal(C_SignInit(h, &rsa, pub9a),
+	    CKR_KEY_FUNCTION_NOT_PERMITTED);
+	/* sign before login: no VERIFY, a good signature */
+	assert_int_equal(C_SignInit(h, &ec, priv), CKR_OK);
+	assert_int_equal(C_Sign(h, hash, sizeof(hash), sig, &len), CKR_OK);
+	assert_int_equal(len, 96);
+	assert_true(ecdsa_ok(h, cert, hash, sizeof(hash), sig, len));
+	assert_int_equal(verifies(), v);
+	/* after login and logout: the same */
+	login(h);
+	assert_int_equal(find1(h, CKO_PRIVATE_KEY, 1) != 0, true);
+	assert_int_equal(C_Logout(h), CKR_OK);
+	assert_int_equal(find1(h, CKO_PRIVATE_KEY, 1), 0);
+	priv = find1(h, CKO_PRIVATE_KEY, 4);
+	assert_int_not_equal(priv, 0);
+	len = sizeof(sig);
+	assert_int_equal(C_SignInit(h, &ec, priv), CKR_OK);
+	assert_int_equal(C_Sign(h, hash, sizeof(hash), sig, &len), CKR_OK);
+	assert_true(ecdsa_ok(h, cert, hash, sizeof(hash), sig, len));
+	assert_int_equal(verifies(), v + 1);
+}
+
 static void
 test_verify_digest(void **state)
 {
@@ -1256,6 +1365,7 @@ test_removal(void **state)
 	login(h);
 	k = find1(h, CKO_PRIVATE_KEY, 1);
 	emu_tr_remove(&fx->tr, fx->rd);
+	refresh_interval_passes();
 	assert_int_equal(C_GetSessionInfo(h, &si), CKR_DEVICE_REMOVED);
 	assert_int_equal(C_GetSessionInfo(h, &si),
 	    CKR_SESSION_HANDLE_INVALID);
@@ -1289,6 +1399,43 @@ test_removal(void **state)
 }
 
 /* --- fork, threads, events ------------------------------------------------------ */
+
+static uint64_t
+lists(void)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&fx->tr.mu);
+	n = fx->tr.lists;
+	pthread_mutex_unlock(&fx->tr.mu);
+	return n;
+}
+
+/* Session calls look at the readers at most every P11_REFRESH_MS; the
+ * calls that report presence always do. */
+static void
+test_refresh_limit(void **state)
+{
+	CK_SESSION_HANDLE	h;
+	CK_SESSION_INFO		si;
+	CK_SLOT_INFO		sl;
+	uint64_t		l;
+	int			i;
+
+	(void)state;
+	h = open_ro();
+	l = lists();
+	for (i = 0; i < 20; i++)
+		assert_int_equal(C_GetSessionInfo(h, &si), CKR_OK);
+	assert_true(lists() - l <= 1);	/* 1: a second passed meanwhile */
+	l = lists();
+	assert_int_equal(C_GetSlotInfo(0, &sl), CKR_OK);
+	assert_true(lists() > l);
+	refresh_interval_passes();
+	l = lists();
+	assert_int_equal(C_GetSessionInfo(h, &si), CKR_OK);
+	assert_true(lists() > l);
+}
 
 static void
 test_fork(void **state)
@@ -1523,11 +1670,13 @@ main(void)
 		T(test_attributes),
 		T(test_ec_attributes),
 		T(test_sign_rules),
+		T(test_no_pin_key),
 		T(test_verify_digest),
 		T(test_mechanisms),
 		T(test_always_auth),
 		T(test_reset),
 		T(test_removal),
+		T(test_refresh_limit),
 		T(test_fork),
 		T(test_threads),
 		T(test_slot_events),
