@@ -257,6 +257,8 @@ fuzz-corpus:
 	$(MAKE) B=build/asan SAN=1 build/asan/gen-corpus
 	build/asan/gen-corpus tests/fuzz/corpus
 
+-include $(wildcard $(B)/fuzz-*.d $(B)/gen-corpus.d)
+
 # ---- install / uninstall (README.md "Install") ---------------------------
 # p11-kit reads module files from /usr/share/p11-kit/modules (packages) and
 # /etc/pkcs11/modules (the administrator's) only, udev its rules from

@@ -10,9 +10,9 @@
  *
  * Key generation: the fuzz programs link with -Wl,--wrap=emu_crypto_keygen,
  * so the emulator's GENERATE (and anything else calling
- * emu_crypto_keygen()) gets fz_key(alg): one key per algorithm, generated
- * on first use and then handed out again and again.  An RSA-4096 key is
- * generated once per process instead of once per input, and a GENERATE
+ * emu_crypto_keygen()) gets fz_key(alg): one key per algorithm, handed
+ * out again and again.  RSA keys are fixed (fz-keys.c: no RSA-4096
+ * generation ever), the others generated on first use; a GENERATE
  * answers the same public key every time (deterministic runs).
  */
 #ifndef FUZZ_FZ_CARD_H
@@ -23,6 +23,8 @@
 
 #include "token-emu/card.h"
 
+/* fz-keys.c: a fixed RSA private key of this size, PEM; NULL if none. */
+const char	*fz_rsa_pem(unsigned bits);
 /* A new reference to the process's key of this PIV algorithm, or NULL. */
 EVP_PKEY	*fz_key(uint8_t alg);
 EVP_PKEY	*__wrap_emu_crypto_keygen(uint8_t alg);
