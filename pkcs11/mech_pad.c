@@ -93,7 +93,8 @@ pkcs1_type1(const uint8_t *t, size_t tlen, size_t k, uint8_t *block)
 	block[1] = 0x01;
 	memset(block + 2, 0xff, k - tlen - 3);
 	block[k - tlen - 1] = 0x00;
-	memcpy(block + k - tlen, t, tlen);
+	if (tlen > 0)	/* raw CKM_RSA_PKCS may sign empty data (t NULL) */
+		memcpy(block + k - tlen, t, tlen);
 	return CKR_OK;
 }
 

@@ -272,6 +272,13 @@ test_pkcs1_raw_digestinfo(void **state)
 	assert_int_equal(bl, 129);
 	assert_int_equal(prepare(CKM_RSA_PKCS, NULL, 0, ks->rsa1025, data,
 	    129 - 10, block, &bl), CKR_DATA_LEN_RANGE);
+	/* empty data (NULL, 0) is a valid raw PKCS#1 input: 00 01 FF.. 00 */
+	assert_int_equal(prepare(CKM_RSA_PKCS, NULL, 0, ks->rsa2048, NULL, 0,
+	    block, &bl), CKR_OK);
+	assert_int_equal(bl, 256);
+	assert_int_equal(block[1], 0x01);
+	assert_int_equal(block[254], 0xff);
+	assert_int_equal(block[255], 0x00);
 	/* multi-part is for hashing mechanisms only */
 	bl = sizeof(block);
 	assert_int_equal(mech_sign_prepare_digest(&m, &(struct drv_key){
