@@ -73,4 +73,15 @@ for secret in "$PIN" "$PUK"; do
 done
 [ "$leaks" -eq 0 ] && ok "PIN and PUK appear in no log, trace or output" ||
     not_ok "PIN or PUK found $leaks times"
+# the debug log never follows a symlink (someone could point it at a file
+# the user can write, to collect what the module logs)
+: > "$WORK/victim"
+ln -sf "$WORK/victim" "$WORK/debug-link"
+SMARTSIGN_DEBUG="$WORK/debug-link" pkcs11-tool --module "$MOD" -L >/dev/null 2>&1
+[ -L "$WORK/debug-link" ] && [ ! -s "$WORK/victim" ] &&
+    ok "debug log path that is a symlink is not followed" ||
+    not_ok "debug log written through a symlink"
+SMARTSIGN_DEBUG="$WORK/debug-new" pkcs11-tool --module "$MOD" -L >/dev/null 2>&1
+[ "$(stat -c %a "$WORK/debug-new" 2>/dev/null)" = 600 ] &&
+    ok "debug log created 0600" || not_ok "debug log mode $(stat -c %a "$WORK/debug-new" 2>&1)"
 done_testing
