@@ -3,9 +3,13 @@
  * short APDUs, SELECT, GET DATA, and what a status word means.
  *
  * Every command asks for Le = 00 (256) so the card sends full pieces and
- * the channel collects the rest through GET RESPONSE.  A reply larger
- * than the buffer, or one the channel could not frame, is the card's
- * fault: DRV_ERR_DEVICE.
+ * the channel collects the rest through GET RESPONSE.  Commands whose
+ * answer is often longer (object reads, RSA key operations, key
+ * generation, metadata) ask for everything at once with an extended Le
+ * when the channel has extended APDUs (piv_apdu_want_all); if the card
+ * refuses, the channel falls back to short APDUs by itself.  A reply
+ * larger than the buffer, or one the channel could not frame, is the
+ * card's fault: DRV_ERR_DEVICE.
  */
 #include <string.h>
 
@@ -30,6 +34,15 @@ piv_apdu_init(struct ss_apdu *a, uint8_t ins, uint8_t p1, uint8_t p2,
 	a->lc = lc;
 	a->has_le = le;
 	a->le = 0;		/* 00: up to 256 bytes */
+}
+
+/* Extended Le 0000 (up to 65536 bytes) when the channel has extended
+ * APDUs; the channel clamps it to 256 when it goes short. */
+void
+piv_apdu_want_all(const struct ss_chan *c, struct ss_apdu *a)
+{
+	if (a->has_le && ss_chan_extended(c))
+		a->le = PIV_LE_ALL;
 }
 
 int
@@ -70,6 +83,7 @@ piv_get_data(struct ss_chan *c, uint32_t tag, uint8_t *resp, size_t cap,
 	data[4] = (uint8_t)tag;
 	piv_apdu_init(&a, PIV_INS_GET_DATA, 0x3f, 0xff, data, sizeof(data),
 	    true);
+	piv_apdu_want_all(c, &a);
 	return piv_transmit(c, &a, 0, resp, cap, len, sw);
 }
 

@@ -3,7 +3,9 @@
  * AUTHENTICATE (00 87 alg ref):
  *   sign, decrypt  7C { 82 00, 81 L data }   -> 7C { 82 L result }
  *   derive         7C { 82 00, 85 L point }  -> 7C { 82 L shared }
- * The channel chains commands longer than 255 bytes and collects 61xx.
+ * The channel chains commands longer than 255 bytes and collects 61xx;
+ * with extended APDUs an RSA-2048..4096 operation is one command with an
+ * extended Le, so the whole answer comes back in one response.
  *
  * RSA results shorter than the modulus (a card that drops leading zero
  * bytes) are left-padded; longer ones are rejected.  ECDSA replies are
@@ -137,6 +139,8 @@ ga_run(struct ss_chan *c, const struct ga_req *q, uint8_t *out, size_t cap,
 		goto fail;
 	piv_apdu_init(&a, PIV_INS_GENERAL_AUTH, q->alg, q->ref, cmd, cmd_len,
 	    true);
+	if (cmd_len > SS_APDU_SHORT_MAX_DATA)	/* RSA-2048 and up */
+		piv_apdu_want_all(c, &a);
 	if ((rc = piv_transmit(c, &a, q->flags, resp, sizeof(resp), &len,
 	    &sw)) != DRV_OK)
 		goto fail;

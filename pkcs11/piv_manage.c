@@ -263,6 +263,7 @@ piv_generate_key(struct drv_card *card, struct ss_chan *c, uint8_t ref,
 	if ((resp = malloc(GEN_RESP_MAX)) == NULL)
 		goto fail;
 	piv_apdu_init(&a, PIV_INS_GENERATE, 0x00, ref, tpl, tlen, true);
+	piv_apdu_want_all(c, &a);
 	if ((rc = piv_transmit(c, &a, 0, resp, GEN_RESP_MAX, &len, &sw)) !=
 	    DRV_OK || (rc = piv_manage_sw(sw)) != DRV_OK ||
 	    (rc = gen_parse(alg, resp, len, &pub)) != DRV_OK ||

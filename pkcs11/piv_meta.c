@@ -219,6 +219,7 @@ meta_get(struct ss_chan *c, uint8_t ref, uint8_t *buf, size_t cap,
 	int		rc;
 
 	piv_apdu_init(&a, PIV_INS_YK_METADATA, 0x00, ref, NULL, 0, true);
+	piv_apdu_want_all(c, &a);
 	if ((rc = piv_transmit(c, &a, 0, buf, cap, len, &sw)) != DRV_OK)
 		return rc;
 	return piv_sw_to_drv(sw);

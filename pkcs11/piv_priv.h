@@ -65,6 +65,7 @@
 #define PIV_NKEYS		24	/* 9A 9C 9D 9E 82..95 */
 #define PIV_OBJ_MAX		16384	/* largest data object read */
 #define PIV_GA_OUT_MAX		1024	/* GENERAL AUTHENTICATE answer */
+#define PIV_LE_ALL		65536	/* extended Le 0000 */
 #define PIV_RSA_MAX_BYTES	512	/* RSA-4096 */
 #define PIV_EC_MAX_BYTES	48	/* P-384 */
 
@@ -102,6 +103,8 @@ struct piv_meta {
 /* piv_apdu.c */
 void	piv_apdu_init(struct ss_apdu *, uint8_t ins, uint8_t p1, uint8_t p2,
 	    const uint8_t *data, size_t lc, bool le);
+/* Extended Le (everything in one response) when the channel has it. */
+void	piv_apdu_want_all(const struct ss_chan *, struct ss_apdu *);
 int	piv_transmit(struct ss_chan *, const struct ss_apdu *,
 	    unsigned flags, uint8_t *resp, size_t cap, size_t *len, uint16_t *sw);
 int	piv_select(struct ss_chan *, uint8_t *resp, size_t cap, size_t *len,

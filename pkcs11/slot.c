@@ -12,6 +12,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pkcs11/p11.h"
 #include "reader/pinpad.h"
@@ -180,13 +181,36 @@ slot_bind_card(struct p11_slot *s)
 	return rc;
 }
 
+/* SMARTSIGN_APDU: "short" never sends extended APDUs, "extended" uses
+ * them whenever the ATR offers them, whatever the reader reports; unset
+ * or anything else: extended when the ATR offers them and the reader
+ * does not say it takes only short ones, short again if refused.  Like
+ * SMARTSIGN_DEBUG, not taken from the environment of a set-id process. */
+static enum ss_ext_mode
+slot_ext_mode(void)
+{
+	const char *v;
+
+	if (getuid() != geteuid() || getgid() != getegid() ||
+	    (v = getenv("SMARTSIGN_APDU")) == NULL)
+		return SS_EXT_PREFER;
+	if (strcmp(v, "short") == 0)
+		return SS_EXT_NEVER;
+	if (strcmp(v, "extended") == 0)
+		return SS_EXT_ASSUME_READER;
+	return SS_EXT_PREFER;
+}
+
 static CK_RV
 slot_bind(struct p11_slot *s, const struct ss_reader_info *info)
 {
-	int	rc;
-	CK_RV	rv;
+	struct ss_chan_opts	o;
+	int			rc;
+	CK_RV			rv;
 
-	rc = ss_chan_open(&s->chan, &p11_m.t, info->name, NULL);
+	memset(&o, 0, sizeof(o));
+	o.ext = slot_ext_mode();
+	rc = ss_chan_open(&s->chan, &p11_m.t, info->name, &o);
 	if (rc != SS_ERR_OK)
 		return p11_ckr_ss(rc, P11_E_SLOT);
 	if (p11_log_on())

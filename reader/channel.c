@@ -19,6 +19,7 @@
 #define CHAN_CLA_CHAIN		0x10
 #define CHAN_ATTR_MAXINPUT	0x0007a007u	/* SCARD_ATTR_MAXINPUT */
 #define CHAN_EXT_MIN_INPUT	CHAN_CBUF_MAX	/* reader takes any APDU */
+#define CHAN_SHORT_MAX_INPUT	(4 + 1 + SS_APDU_SHORT_MAX_DATA + 1)
 #define SW1(sw)			((uint8_t)((sw) >> 8))
 #define SW2(sw)			((uint8_t)(sw))
 
@@ -29,6 +30,8 @@ struct ss_chan {
 	uint32_t		 proto;		/* active */
 	enum ss_ext_mode	 ext_mode;
 	bool			 ext;		/* extended APDUs in use */
+	uint32_t		 maxinput;	/* reader's, 0 = not reported */
+	bool			 sent_ext;	/* last exchange was extended */
 	unsigned		 max_getresp;
 	ss_tctx			 ctx;
 	ss_tcard		 card;
@@ -142,21 +145,30 @@ chan_maxinput(struct ss_chan *c)
 	    (uint32_t)b[1] << 8 | b[0];
 }
 
+/* Decide at connect and after every reconnect (a reset or a new card
+ * forgets an earlier fallback to short APDUs). */
 static void
 chan_detect_ext(struct ss_chan *c)
 {
 	struct ss_atr a;
 
 	c->ext = false;
+	c->maxinput = 0;
 	if (c->ext_mode == SS_EXT_NEVER || c->proto != SS_PROTO_T1)
 		return;
 	(void)ss_atr_parse(c->atr, c->atr_len, &a);
 	if (!ss_atr_supports_extended(&a))
 		return;
-	if (c->ext_mode == SS_EXT_ASSUME_READER)
+	if (c->ext_mode == SS_EXT_ASSUME_READER) {
 		c->ext = true;
+		return;
+	}
+	c->maxinput = chan_maxinput(c);
+	if (c->ext_mode == SS_EXT_AUTO)
+		c->ext = c->maxinput >= CHAN_EXT_MIN_INPUT;
 	else
-		c->ext = chan_maxinput(c) >= CHAN_EXT_MIN_INPUT;
+		c->ext = c->maxinput == 0 ||
+		    c->maxinput > CHAN_SHORT_MAX_INPUT;
 }
 
 static void
@@ -256,7 +268,9 @@ chan_reconnect(struct ss_chan *c, uint32_t init)
 		rc = SS_ERR_COMM;	/* reset again at once: give up */
 	if (rc != SS_ERR_OK)
 		return chan_fail_hard(c, rc);
-	return chan_after_reconnect(c, atr, len);
+	if ((rc = chan_after_reconnect(c, atr, len)) == SS_ERR_OK)
+		chan_detect_ext(c);
+	return rc;
 }
 
 /* Classify a transport error on the card; a reset is recovered here. */
@@ -316,23 +330,45 @@ chan_ensure(struct ss_chan *c)
 
 /* --- exchanges -------------------------------------------------------- */
 
+/* Whether a goes out as one extended APDU: the channel uses them, a needs
+ * one, and it fits in what the reader says it takes. */
+static bool
+chan_use_ext(const struct ss_chan *c, const struct ss_apdu *a)
+{
+	size_t n = 4;
+
+	if (!c->ext || (a->lc <= SS_APDU_SHORT_MAX_DATA &&
+	    (!a->has_le || a->le <= 256)))
+		return false;
+	if (a->lc > 0)
+		n += 3 + a->lc;
+	if (a->has_le)
+		n += a->lc > 0 ? 2 : 3;
+	return c->maxinput == 0 || n <= c->maxinput;
+}
+
 /* Encode a as sent on this channel: short unless extended APDUs are in
  * use, Le clamped to what the form carries, no Le on T=0 case 4. */
 static int
 chan_encode(const struct ss_chan *c, const struct ss_apdu *a,
-    struct ss_wr *w, size_t *hdr_len)
+    struct ss_wr *w, size_t *hdr_len, bool *ext)
 {
 	struct ss_apdu x = *a;
 
 	if (!x.has_le || (c->proto == SS_PROTO_T0 && x.lc > 0)) {
 		x.has_le = false;
 		x.le = 0;
-	} else if (x.le == 0 || (!c->ext && x.le > 256))
+	} else if (x.le == 0)
 		x.le = 256;
-	if (x.le > 65536 || (!c->ext && x.lc > SS_APDU_SHORT_MAX_DATA))
+	if (x.le > 65536)
 		return SS_ERR_BAD_ARG;
-	x.extended = c->ext && (x.lc > SS_APDU_SHORT_MAX_DATA || x.le > 256);
+	x.extended = chan_use_ext(c, &x);
+	if (!x.extended && x.le > 256)
+		x.le = 256;
+	if (!x.extended && x.lc > SS_APDU_SHORT_MAX_DATA)
+		return SS_ERR_BAD_ARG;
 	*hdr_len = x.lc == 0 ? 4 : x.extended ? 7 : 5;
+	*ext = x.extended;
 	return ss_apdu_encode(w, &x) < 0 ? SS_ERR_BAD_ARG : SS_ERR_OK;
 }
 
@@ -348,7 +384,9 @@ chan_exchange(struct ss_chan *c, const struct ss_apdu *a, bool secret,
 
 	memset(&x, 0, sizeof(x));
 	ss_wr_init(&w, c->cbuf, CHAN_CBUF_MAX);
-	if ((x.rc = chan_encode(c, a, &w, &x.hdr_len)) != SS_ERR_OK)
+	c->sent_ext = false;
+	if ((x.rc = chan_encode(c, a, &w, &x.hdr_len, &c->sent_ext)) !=
+	    SS_ERR_OK)
 		return x.rc;
 	t0 = now_usec();
 	x.rc = c->t.ops->transmit(c->t.priv, c->card, c->proto, c->cbuf,
@@ -481,6 +519,56 @@ chan_chained(struct ss_chan *c, const struct ss_apdu *a, bool secret,
 	return chan_command(c, &x, secret, out, sw);
 }
 
+/* One logical command: chained when it is too long for one APDU. */
+static int
+chan_send(struct ss_chan *c, const struct ss_apdu *a, bool secret,
+    struct ss_wr *out, uint16_t *sw)
+{
+	struct ss_apdu x = *a;
+
+	x.extended = chan_use_ext(c, a);
+	if (a->lc > SS_APDU_SHORT_MAX_DATA && !x.extended)
+		return chan_chained(c, a, secret, out, sw);
+	return chan_command(c, a, secret, out, sw);
+}
+
+/* Did the reader or the card refuse the extended APDU just sent?  A
+ * transport error that leaves the card and the service in place, or 6700
+ * (a card that announces extended lengths but does not take them). */
+static bool
+chan_ext_refused(const struct ss_chan *c, int rc, uint16_t sw)
+{
+	if (!c->sent_ext || c->dead || c->lost)
+		return false;
+	switch (rc) {
+	case SS_ERR_OK:
+		return sw == SS_SW_WRONG_LENGTH;
+	case SS_ERR_COMM:
+	case SS_ERR_MALFORMED:
+	case SS_ERR_TIMEOUT:
+	case SS_ERR_NOT_SUPPORTED:
+	case SS_ERR_BAD_ARG:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Short APDUs from now on for this card; nothing of the refused answer
+ * stays with the caller. */
+static void
+chan_fall_back(struct ss_chan *c, bool secret, struct ss_wr *out,
+    uint16_t *sw)
+{
+	c->ext = false;
+	c->sent_ext = false;
+	if (secret && out->p != NULL)
+		ss_wipe(out->p, out->len);
+	out->len = 0;
+	out->err = 0;
+	*sw = 0;
+}
+
 static int
 chan_raw(struct ss_chan *c, const struct ss_apdu *a, bool secret,
     struct ss_wr *out, uint16_t *sw)
@@ -513,12 +601,16 @@ ss_chan_transmit(struct ss_chan *c, const struct ss_apdu *a, unsigned flags,
 		return rc;
 	secret = (flags & SS_APDU_SECRET) != 0 || apdu_is_secret(a);
 	ss_wr_init(&out, resp, cap);
-	if (flags & SS_APDU_RAW)
+	if (flags & SS_APDU_RAW) {
 		rc = chan_raw(c, a, secret, &out, sw);
-	else if (a->lc > SS_APDU_SHORT_MAX_DATA && !c->ext)
-		rc = chan_chained(c, a, secret, &out, sw);
-	else
-		rc = chan_command(c, a, secret, &out, sw);
+		*len = out.len;
+		return rc;
+	}
+	rc = chan_send(c, a, secret, &out, sw);
+	if (chan_ext_refused(c, rc, *sw)) {
+		chan_fall_back(c, secret, &out, sw);
+		rc = chan_send(c, a, secret, &out, sw);
+	}
 	*len = out.len;
 	return rc;
 }

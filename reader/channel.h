@@ -9,6 +9,10 @@
  *   - commands with more than 255 data bytes are split into 255-byte
  *     chunks, CLA | 0x10 on every chunk but the last (command chaining),
  *     unless extended APDUs are enabled (see ss_chan_opts.ext);
+ *   - extended APDUs that the reader or the card refuses (a transport
+ *     error other than removal/reset/no service, or 6700 "wrong length")
+ *     are sent again at once as short APDUs, and the channel stays short
+ *     until the card is reset or reconnected (ss_chan_extended() false);
  *   - T=0: a case 4 command is sent without its Le (the card answers
  *     61xx, handled as above); extended APDUs are never used on T=0.
  *
@@ -81,8 +85,13 @@ enum ss_ext_mode {
 	SS_EXT_AUTO,		/* if the ATR says the card supports them and
 				   the reader's SCARD_ATTR_MAXINPUT is at
 				   least 65544 (any extended APDU fits) */
-	SS_EXT_ASSUME_READER	/* if the ATR says the card supports them;
+	SS_EXT_ASSUME_READER,	/* if the ATR says the card supports them;
 				   assume any reader does */
+	SS_EXT_PREFER		/* if the ATR says the card supports them,
+				   unless the reader reports a
+				   SCARD_ATTR_MAXINPUT of a short APDU
+				   (<= 261); a command longer than a
+				   reported MAXINPUT goes short */
 };
 
 struct ss_chan_opts {

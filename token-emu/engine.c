@@ -12,6 +12,8 @@
  * - CLA 10 on GET RESPONSE answers 6884 (chaining not supported), CLA 10
  *   without data 6700.
  * - A malformed APDU (6700) drops the chain and any pending response.
+ * - Quirks (quirks.h, --quirk) change some answers on purpose: extended
+ *   APDUs refused with 6700, 6Cxx for an inexact Le, 6A80 for some data.
  * - Before the PIV application is selected (power on, reset) every
  *   instruction but SELECT and GET RESPONSE answers 6D00: the card has no
  *   application that knows it.  A YubiKey whose last SELECT named
@@ -26,6 +28,7 @@
 #include "reader/wipe.h"
 #include "engine.h"
 #include "handlers.h"
+#include "quirks.h"
 
 #define INS_GET_RESPONSE	0xc0
 #define INS_SELECT		0xa4
@@ -149,14 +152,18 @@ sw_remaining(size_t left)
  * Returns 61xx while more is left, else 9000 and forgets the response.
  */
 static uint16_t
-resp_send_piece(struct emu_session *s, const struct ss_apdu *a,
+resp_send_piece(struct emu_ctx *ctx, const struct ss_apdu *a,
     struct ss_wr *out)
 {
-	size_t		 left = s->resp_len - s->resp_off;
-	size_t		 n = resp_limit(a, out->cap - 2);
-	const uint8_t	*p;
-	struct ss_rd	 r;
+	struct emu_session	*s = &ctx->sess;
+	size_t			 left = s->resp_len - s->resp_off;
+	size_t			 n = resp_limit(a, out->cap - 2);
+	const uint8_t		*p;
+	struct ss_rd		 r;
+	uint16_t		 sw;
 
+	if ((sw = emu_quirk_le(ctx->quirks, a, left)) != 0)
+		return sw;	/* nothing sent, nothing consumed */
 	if (n > left)
 		n = left;
 	ss_rd_init(&r, s->resp_buf, s->resp_len);
@@ -191,7 +198,7 @@ get_response(struct emu_ctx *ctx, const struct ss_apdu *a, struct ss_wr *out)
 	}
 	if (s->resp_off >= s->resp_len)
 		return SS_SW_CONDITIONS;
-	return resp_send_piece(s, a, out);
+	return resp_send_piece(ctx, a, out);
 }
 
 /* Run the handler; its output goes to resp_buf, then out in pieces. */
@@ -203,6 +210,8 @@ dispatch(struct emu_ctx *ctx, emu_handler *fn, const struct ss_apdu *a,
 	struct ss_wr		 w;
 	uint16_t		 sw;
 
+	if ((sw = emu_quirk_reject(ctx->quirks, a)) != 0)
+		return sw;
 	ss_wr_init(&w, s->resp_buf, sizeof(s->resp_buf));
 	sw = fn(ctx, a, &w);
 	if (sw == SS_SW_OK && w.err)
@@ -213,7 +222,10 @@ dispatch(struct emu_ctx *ctx, emu_handler *fn, const struct ss_apdu *a,
 		resp_drop(s);
 		return sw;
 	}
-	return resp_send_piece(s, a, out);
+	sw = resp_send_piece(ctx, a, out);
+	if ((sw & 0xff00) == 0x6c00)	/* le-exact: send it again */
+		resp_drop(s);
+	return sw;
 }
 
 /* Join a chain (CLA 10 chunks then the last CLA 00 chunk) and dispatch. */
@@ -286,13 +298,18 @@ static uint16_t
 process_raw(struct emu_ctx *ctx, const uint8_t *cmd, size_t cmdlen,
     struct ss_wr *out)
 {
-	struct ss_apdu a;
+	struct ss_apdu	a;
+	uint16_t	sw = 0;
 
 	count_apdu(ctx, cmd, cmdlen);
-	if (ss_apdu_parse(cmd, cmdlen, &a) < 0) {
+	if (ss_apdu_parse(cmd, cmdlen, &a) < 0)
+		sw = SS_SW_WRONG_LENGTH;
+	else
+		sw = emu_quirk_refuse(ctx->quirks, &a);
+	if (sw != 0) {
 		chain_drop(&ctx->sess);
 		resp_drop(&ctx->sess);
-		return SS_SW_WRONG_LENGTH;
+		return sw;
 	}
 	return process_apdu(ctx, &a, out);
 }

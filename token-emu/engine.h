@@ -20,6 +20,9 @@ struct emu_ctx {
 	struct emu_card		*card;
 	struct emu_session	 sess;
 	struct emu_counters	 cnt;
+	unsigned		 quirks;	/* EMU_QUIRK_* (quirks.h) */
+	uint8_t			 keyop_alg;	/* PIV_ALG_* of the last key
+						   operation counted */
 };
 
 void	emu_power_on(struct emu_ctx *);	/* reset volatile state */

@@ -12,6 +12,7 @@
 
 #include "create.h"
 #include "log.h"
+#include "quirks.h"
 #include "run.h"
 #include "vpcd.h"
 
@@ -52,7 +53,21 @@ static const char run_usage[] =
 "  --counters FILE   counters of card 1 in FILE, card N in FILE.N;\n"
 "                    rewritten atomically after every APDU\n"
 "  --apdu-delay MS   wait MS milliseconds before every response\n"
-"  --keyop-delay MS  wait MS more per private-key operation\n"
+"  --keyop-delay D   wait more per private-key operation: D is MS for\n"
+"                    every algorithm, or a list such as\n"
+"                    rsa2048=150,p256=60 (others 0) or 20,rsa4096=900\n"
+"                    (others 20); names as in 'create --key'\n"
+"  --quirk Q[,Q...]  behave like some real cards (default: none):\n"
+"                    short-only  extended APDUs answer 6700 although\n"
+"                                the ATR announces them\n"
+"                    le-exact    a read command (SELECT, GET DATA, GET\n"
+"                                RESPONSE, YubiKey GET VERSION/SERIAL/\n"
+"                                METADATA) whose short Le (00 = 256)\n"
+"                                is not the length it has (< 256)\n"
+"                                answers 6Cxx with the right length\n"
+"                    odd-6a80    GENERAL AUTHENTICATE with a slot key\n"
+"                                whose data ends in an odd byte\n"
+"                                answers 6A80, no key operation\n"
 "  --pull-after N    pull the card at its Nth APDU (left unanswered) and\n"
 "                    keep it out until SIGUSR2\n"
 "  --pidfile FILE    write the process id to FILE (removed at exit)\n"
@@ -66,6 +81,7 @@ static const char run_usage[] =
 enum {
 	OPT_HOST = 256, OPT_PORT, OPT_TRACE, OPT_COUNTERS, OPT_APDU_DELAY,
 	OPT_KEYOP_DELAY, OPT_PULL_AFTER, OPT_PIDFILE, OPT_QUIET, OPT_HELP,
+	OPT_QUIRK,
 };
 
 static const struct option run_options[] = {
@@ -76,6 +92,7 @@ static const struct option run_options[] = {
 	{ "apdu-delay",	 required_argument, NULL, OPT_APDU_DELAY },
 	{ "keyop-delay", required_argument, NULL, OPT_KEYOP_DELAY },
 	{ "pull-after",	 required_argument, NULL, OPT_PULL_AFTER },
+	{ "quirk",	 required_argument, NULL, OPT_QUIRK },
 	{ "pidfile",	 required_argument, NULL, OPT_PIDFILE },
 	{ "quiet",	 no_argument,	    NULL, OPT_QUIET },
 	{ "help",	 no_argument,	    NULL, OPT_HELP },
@@ -146,15 +163,17 @@ run_option(struct run_args *ra, int c, const char *arg)
 		return 0;
 	case OPT_PULL_AFTER:
 		return parse_num(arg, 1, UINT64_MAX, &o->pull_after);
+	case OPT_QUIRK:
+		return emu_quirks_parse(arg, &o->quirks);
+	case OPT_KEYOP_DELAY:
+		return emu_keyop_delay_parse(arg, EMU_RUN_DELAY_MAX_MS,
+		    &o->keyop_delay);
 	default:
 		break;
 	}
 	if (parse_num(arg, 0, EMU_RUN_DELAY_MAX_MS, &v) < 0)
 		return -1;
-	if (c == OPT_APDU_DELAY)
-		o->apdu_delay_ms = (unsigned)v;
-	else
-		o->keyop_delay_ms = (unsigned)v;
+	o->apdu_delay_ms = (unsigned)v;
 	return 0;
 }
 

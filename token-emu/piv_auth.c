@@ -301,6 +301,7 @@ ga_key_op(struct emu_ctx *ctx, struct emu_key *key, const struct ga_req *req,
 		    req->exponent.len, res, &reslen);
 	if (rc == 0) {
 		ctx->cnt.keyops++;
+		ctx->keyop_alg = key->alg;
 		sw = ga_reply(out, TAG_GA_RESPONSE, res, reslen);
 	}
 	ss_wipe(res, sizeof(res));

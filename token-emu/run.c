@@ -299,8 +299,9 @@ card_apdu(struct run_card *rc, const uint8_t *cmd, size_t len)
 		rc->resp[1] = (uint8_t)SS_SW_UNKNOWN;
 		rlen = 2;
 	}
-	card_delay(rc, o->apdu_delay_ms +
-	    (uint64_t)o->keyop_delay_ms * (rc->ctx.cnt.keyops - keyops));
+	card_delay(rc, o->apdu_delay_ms + (uint64_t)emu_keyop_delay_ms(
+	    &o->keyop_delay, rc->ctx.keyop_alg) *
+	    (rc->ctx.cnt.keyops - keyops));
 	rlen = card_save(rc, rlen);
 	card_write_counters(rc);
 	emu_trace_rsp(&rc->tracer, rc->resp, rlen);
@@ -443,6 +444,7 @@ card_new(struct run *r, size_t i)
 	rc->opts = o;
 	rc->wake[0] = rc->wake[1] = -1;
 	rc->ctx.card = &rc->card;
+	rc->ctx.quirks = o->quirks;
 	rc->tracer.trace = r->trace;
 	rc->tracer.card = rc->no;
 	atomic_init(&rc->stop, false);

@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "keyop_delay.h"
+
 #define EMU_RUN_RETRY_MS	200	/* between connection attempts */
 #define EMU_RUN_HELLO_MS	2000	/* new connection must hear vpcd by then */
 #define EMU_RUN_DELAY_MAX_MS	3600000u
@@ -31,7 +33,8 @@ struct emu_run_opts {
 	const char	*counters;	/* card 1: FILE, card N: FILE.N */
 	const char	*pidfile;	/* NULL: none */
 	unsigned	 apdu_delay_ms;	/* before every response */
-	unsigned	 keyop_delay_ms; /* per private-key operation */
+	struct emu_keyop_delay keyop_delay; /* per private-key operation */
+	unsigned	 quirks;	/* EMU_QUIRK_* (quirks.h) */
 	uint64_t	 pull_after;	/* pull at the Nth APDU; 0: never */
 	const struct emu_run_card_arg *cards;
 	size_t		 ncards;

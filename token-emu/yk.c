@@ -334,6 +334,7 @@ emu_yk_attest(struct emu_ctx *ctx, const struct ss_apdu *a,
 		return SS_SW_WRONG_DATA;
 	if ((x = attest_build(card, key, ak)) != NULL) {
 		ctx->cnt.keyops++;		/* the F9 key signed */
+		ctx->keyop_alg = ak->alg;
 		if ((len = i2d_X509(x, &der)) > 0 &&
 		    ss_wr_bytes(out, der, (size_t)len) == 0)
 			sw = SS_SW_OK;

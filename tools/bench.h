@@ -150,7 +150,10 @@ struct bench_floor {
 	unsigned	rtt_n;
 	double		rsa_ms, ec_ms;			/* OpenSSL, ms per op */
 	unsigned	keyop_n;
-	size_t		cert_apdus[BENCH_NCERTS];	/* short APDUs to read */
+	size_t		cert_apdus[BENCH_NCERTS];	/* APDUs to read */
+	bool		extended;	/* the card and reader took extended
+					   APDUs when the certificates were
+					   read */
 	bool		have_rtt, have_keyop;
 };
 
@@ -214,7 +217,7 @@ int	bench_result_parse(const char *, struct bench_result *);
 int	bench_run_all(struct bench_opts *, struct bench_pin *);
 
 /* --- bench_card.c ------------------------------------------------------ */
-int	bench_card_certs(const char *, const char *, size_t *);
+int	bench_card_certs(const char *, const char *, size_t *, bool *);
 int	bench_card_rtt(const char *, unsigned, double *);
 
 /* --- bench_floor.c ----------------------------------------------------- */

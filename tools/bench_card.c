@@ -2,7 +2,8 @@
  * tools/bench_card.c - the runner's own PC/SC work, outside every
  * measured part: read the card's PIV certificates (the reference the
  * signatures are verified against, and the floor of a certificate read
- * in APDUs), and time one APDU round trip through libpcsclite, pcscd and
+ * in APDUs, with extended APDUs when the card and reader take them), and
+ * time one APDU round trip through libpcsclite, pcscd and
  * the reader driver.
  */
 #include <stdio.h>
@@ -40,10 +41,11 @@ static int
 chan_open(const char *reader, struct ss_chan **ch)
 {
 	static struct ss_transport	t;
+	struct ss_chan_opts		o = { .ext = SS_EXT_PREFER };
 	int				rc;
 
 	ss_pcsc_transport(&t);
-	if ((rc = ss_chan_open(ch, &t, reader, NULL)) != SS_ERR_OK) {
+	if ((rc = ss_chan_open(ch, &t, reader, &o)) != SS_ERR_OK) {
 		fprintf(stderr, "smartsign-bench: reader '%s': %s\n", reader,
 		    ss_strerror(rc));
 		return -1;
@@ -97,6 +99,8 @@ read_cert(struct ss_chan *ch, int i, const char *dir)
 	int		rc = -1;
 
 	memcpy(req + 2, cert_tags[i], 3);
+	if (ss_chan_extended(ch))
+		a.le = 65536;		/* the whole object at once */
 	if ((resp = malloc(RESP_MAX)) == NULL)
 		return -1;
 	if (ss_chan_transmit(ch, &a, 0, resp, RESP_MAX, &len, &sw) ==
@@ -111,11 +115,15 @@ read_cert(struct ss_chan *ch, int i, const char *dir)
 
 /*
  * Read the four PIV certificates into DIR; apdus[i] is the number of
- * short APDUs (GET DATA + GET RESPONSEs) certificate i took, 0 if the
- * card has none.  -1 if the reader or the 9A/9C certificates fail.
+ * APDUs certificate i took (one with an extended Le, when the card's ATR
+ * offers extended APDUs and the reader takes them; else GET DATA + GET
+ * RESPONSEs), 0 if the card has none; *extended whether extended APDUs
+ * were in use at the end.  -1 if the reader or the 9A/9C certificates
+ * fail.
  */
 int
-bench_card_certs(const char *reader, const char *dir, size_t *apdus)
+bench_card_certs(const char *reader, const char *dir, size_t *apdus,
+    bool *extended)
 {
 	struct ss_chan	*ch = NULL;
 	size_t		 n = 0;
@@ -139,6 +147,7 @@ bench_card_certs(const char *reader, const char *dir, size_t *apdus)
 			apdus[i] = n;
 	}
 	ss_chan_set_trace(ch, NULL, NULL);
+	*extended = ss_chan_extended(ch);
 end:
 	ss_chan_end(ch);
 out:

@@ -7,12 +7,16 @@
  *   - the emulator's own cost of a private-key operation: N raw RSA-2048
  *     (no padding, CRT) and N P-256 ECDSA signatures in-process with
  *     OpenSSL, the library the emulator computes with;
- *   - how many short APDUs each certificate read takes (bench_card.c).
+ *   - how many APDUs each certificate read takes (bench_card.c: one
+ *     with an extended Le when the card's ATR offers extended APDUs and
+ *     the reader takes them, else GET DATA + GET RESPONSEs).
  * The floor of a flow is the least APDUs it needs times the round trip,
  * plus its private-key operations times (OpenSSL time + the profile's
  * --keyop-delay).  Least APDUs: SELECT 1, a certificate as read above,
- * VERIFY 1, an RSA-2048 GENERAL AUTHENTICATE 3 (two chained chunks, one
- * GET RESPONSE), a P-256 one 1.
+ * VERIFY 1, an RSA-2048 GENERAL AUTHENTICATE 1 with extended APDUs
+ * (extended Lc and Le) or 3 without (two chained chunks, one GET
+ * RESPONSE), a P-256 one 1.  Whether extended APDUs count is what the
+ * certificate read found out about this card and reader.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +28,8 @@
 
 #include "tools/bench.h"
 
-#define GA_RSA_APDUS	3
+#define GA_RSA_APDUS_SHORT	3
+#define GA_RSA_APDUS_EXT	1
 #define GA_EC_APDUS	1
 
 static EVP_PKEY *
@@ -142,11 +147,12 @@ bench_floor_flow(const struct bench_opts *o, const struct bench_floor *f,
     int flow, unsigned *apdus, double *ms)
 {
 	unsigned	nrsa = 0, nec = 0;
-	size_t		n = 0;
+	size_t		n = 0, ga_rsa;
 
+	ga_rsa = f->extended ? GA_RSA_APDUS_EXT : GA_RSA_APDUS_SHORT;
 	switch (flow) {
 	case FLOW_COLD:
-		n = 1 + f->cert_apdus[BENCH_CERT_9A] + 1 + GA_RSA_APDUS;
+		n = 1 + f->cert_apdus[BENCH_CERT_9A] + 1 + ga_rsa;
 		nrsa = 1;
 		break;
 	case FLOW_BROWSER:
@@ -168,7 +174,7 @@ bench_floor_flow(const struct bench_opts *o, const struct bench_floor *f,
 		break;
 	}
 	if (flow != FLOW_COLD)
-		n += (size_t)nrsa * GA_RSA_APDUS + (size_t)nec *
+		n += (size_t)nrsa * ga_rsa + (size_t)nec *
 		    (1 + GA_EC_APDUS);
 	*apdus = (unsigned)n;
 	*ms = (double)n * f->rtt_med + nrsa * (f->rsa_ms +

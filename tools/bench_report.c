@@ -287,6 +287,15 @@ print_profile_head(const struct rdata *d, const char *p)
 		    meta_d(d, p, "rtt_max"), meta_d(d, p, "rtt_n"),
 		    meta_d(d, p, "rsa_ms"), meta_d(d, p, "ec_ms"),
 		    meta_d(d, p, "keyop_n"));
+	if (meta(d, p, "floor_apdu_form") != NULL)
+		printf("Least APDUs counted with %s APDUs (%s).\n",
+		    meta(d, p, "floor_apdu_form"),
+		    strcmp(meta(d, p, "floor_apdu_form"), "extended") == 0 ?
+		    "the card's ATR offers them and the reader took them: a "
+		    "certificate in 1 GET DATA, an RSA-2048 signature in 1 "
+		    "GENERAL AUTHENTICATE" : "the card or the reader does "
+		    "not take extended APDUs: GET RESPONSE for long answers, "
+		    "command chaining for RSA");
 	printf("\n| flow | module | APDUs | VERIFY | keyops | median ms "
 	    "[min-max] | x %s | runs | result |\n", meta(d, p, "baseline") ?
 	    meta(d, p, "baseline") : "baseline");

@@ -219,7 +219,8 @@ setup_floor(const struct bench_opts *o, const char *dir,
     struct bench_floor *f)
 {
 	memset(f, 0, sizeof(*f));
-	if (bench_card_certs(o->pcsc_reader, dir, f->cert_apdus) < 0) {
+	if (bench_card_certs(o->pcsc_reader, dir, f->cert_apdus,
+	    &f->extended) < 0) {
 		fprintf(stderr, "smartsign-bench: cannot read the 9A and 9C "
 		    "certificates from the card in '%s'\n", o->pcsc_reader);
 		return -1;

@@ -106,6 +106,7 @@ tsv_floor(FILE *fp, const struct bench_opts *o, const struct bench_floor *f)
 		meta_d(fp, o, "ec_ms", f->ec_ms);
 		meta_u(fp, o, "keyop_n", f->keyop_n);
 	}
+	meta_s(fp, o, "floor_apdu_form", f->extended ? "extended" : "short");
 	for (fl = 0; fl < FLOW_COUNT; fl++) {
 		if (!(o->flows & (1u << fl)))
 			continue;

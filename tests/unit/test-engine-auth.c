@@ -32,6 +32,7 @@
 #include "token-emu/emu_crypto.h"
 #include "token-emu/engine.h"
 #include "token-emu/handlers.h"
+#include "token-emu/quirks.h"
 
 #define SW_OK		0x9000
 #define SW_SECURITY	0x6982
@@ -528,6 +529,62 @@ test_sign_rsa_pieces(void **state)
 	assert_int_equal(t->dlen, 4 + 4 + 512);
 	assert_int_equal(t->pieces, 3);
 	assert_memory_equal(t->data, "\x7c\x82\x02\x04\x82\x82\x02\x00", 8);
+}
+
+/* RSA-4096 as one extended APDU (Lc 522, Le 0000): one response of 520
+ * bytes, the same signature the chained form gives. */
+static void
+test_sign_rsa4096_extended(void **state)
+{
+	struct t	*t = *state;
+	uint8_t		 in[512], req[600], apdu[7 + 600 + 2], chained[520];
+	size_t		 rlen, n;
+
+	t->ctx.sess.pin_verified = true;
+	set_key(t, 0x9a, PIV_ALG_RSA4096, EMU_PIN_POLICY_ONCE);
+	pkcs1_block(in, 512);
+	assert_int_equal(ga(t, PIV_ALG_RSA4096, 0x9a, 0x81, in, 512), SW_OK);
+	assert_int_equal(t->dlen, sizeof(chained));
+	memcpy(chained, t->data, sizeof(chained));
+	rlen = ga_req(req, sizeof(req), 0x81, in, 512);
+	assert_int_equal(rlen, 522);
+	memcpy(apdu, "\x00\x87\x16\x9a\x00", 5);
+	apdu[5] = (uint8_t)(rlen >> 8);
+	apdu[6] = (uint8_t)rlen;
+	memcpy(apdu + 7, req, rlen);
+	n = 7 + rlen;
+	apdu[n++] = 0x00;
+	apdu[n++] = 0x00;
+	assert_int_equal(send_raw(t, apdu, n), SW_OK);
+	assert_int_equal(t->resplen, sizeof(chained) + 2);
+	assert_memory_equal(t->resp, chained, sizeof(chained));
+}
+
+/* Quirk odd-6a80: data ending in an odd byte is refused before any key
+ * operation; even data signs; the management key is not affected. */
+static void
+test_quirk_odd_6a80(void **state)
+{
+	struct t	*t = *state;
+	uint8_t		 hash[32];
+	uint64_t	 ops;
+
+	t->ctx.quirks = EMU_QUIRK_ODD_6A80;
+	t->ctx.sess.pin_verified = true;
+	set_key(t, 0x9a, PIV_ALG_ECCP256, EMU_PIN_POLICY_ONCE);
+	memset(hash, 0x42, sizeof(hash));
+	hash[31] = 0x01;
+	ops = t->ctx.cnt.keyops;
+	assert_int_equal(ga(t, PIV_ALG_ECCP256, 0x9a, 0x81, hash, 32),
+	    SW_WRONG_DATA);
+	assert_int_equal(t->ctx.cnt.keyops, ops);
+	hash[31] = 0x02;
+	assert_int_equal(ga(t, PIV_ALG_ECCP256, 0x9a, 0x81, hash, 32), SW_OK);
+	assert_int_equal(t->ctx.cnt.keyops, ops + 1);
+	assert_int_equal(t->ctx.keyop_alg, PIV_ALG_ECCP256);
+	t->ctx.quirks = 0;
+	hash[31] = 0x01;
+	assert_int_equal(ga(t, PIV_ALG_ECCP256, 0x9a, 0x81, hash, 32), SW_OK);
 }
 
 static void
@@ -1401,6 +1458,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_sign_every_alg, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_sign_rsa_pieces, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_sign_rsa4096_extended,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_quirk_odd_6a80, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_ecdsa_short_hash, setup,
 		    teardown),

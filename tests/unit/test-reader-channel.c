@@ -502,6 +502,317 @@ test_extended_refused(void **state)
 	ss_chan_free(&c2);
 }
 
+/* --- extended APDUs with fallback (SS_EXT_PREFER) ------------------------ */
+
+/* An extended command as the channel must send it: header, 00 Lc1 Lc2,
+ * data, Le1 Le2 (65536 as 00 00); no data: 00 Le1 Le2. */
+static size_t
+ext_cmd(uint8_t *out, const char *hdr, const uint8_t *data, size_t lc,
+    size_t le)
+{
+	size_t n = 4;
+
+	assert_int_equal(mock_hex(hdr, out, 4), 4);
+	out[n++] = 0x00;
+	if (lc > 0) {
+		out[n++] = (uint8_t)(lc >> 8);
+		out[n++] = (uint8_t)lc;
+		memcpy(out + n, data, lc);
+		n += lc;
+	}
+	out[n++] = (uint8_t)(le >> 8);
+	out[n++] = (uint8_t)le;
+	return n;
+}
+
+/* A short command as the channel sends it (le 256 as 00). */
+static size_t
+short_cmd(uint8_t *out, const char *hdr, const uint8_t *data, size_t lc,
+    bool has_le, size_t le)
+{
+	size_t n = 4;
+
+	assert_int_equal(mock_hex(hdr, out, 4), 4);
+	if (lc > 0) {
+		out[n++] = (uint8_t)lc;
+		memcpy(out + n, data, lc);
+		n += lc;
+	}
+	if (has_le)
+		out[n++] = (uint8_t)le;
+	return n;
+}
+
+/* Script: cmd answered by dlen bytes of the pattern seed, then sw. */
+static void
+expect_data(struct mock *m, const uint8_t *cmd, size_t n, size_t dlen,
+    unsigned seed, uint16_t sw)
+{
+	uint8_t *r = malloc(dlen + 2);
+
+	assert_non_null(r);
+	fill_pattern(r, dlen, seed);
+	r[dlen] = (uint8_t)(sw >> 8);
+	r[dlen + 1] = (uint8_t)sw;
+	mock_expect(m, cmd, n, r, dlen + 2);
+	free(r);
+}
+
+static const uint8_t get_data_9a[] = { 0x5c, 0x03, 0x5f, 0xc1, 0x05 };
+
+static struct fix *
+fix_prefer(uint32_t proto)
+{
+	struct ss_chan_opts o = { .ext = SS_EXT_PREFER };
+
+	return fix_new(ATR_YK5, proto, &o);
+}
+
+/* The module's default: a 700-byte object in one extended GET DATA, a
+ * 300-byte GENERAL AUTHENTICATE with its 264-byte answer in one APDU. */
+static void
+test_prefer_extended_one_apdu(void **state)
+{
+	struct fix	*f = fix_prefer(SS_PROTO_T1);
+	struct ss_apdu	 a;
+	uint8_t		 obj[700], data[300], cmd[320];
+	size_t		 n;
+
+	*state = f;
+	assert_true(ss_chan_extended(f->c));
+	n = ext_cmd(cmd, "00CB3FFF", get_data_9a, sizeof(get_data_9a), 65536);
+	assert_int_equal(n, 14);	/* 00CB3FFF 000005 5C035FC105 0000 */
+	expect_data(&f->m, cmd, n, sizeof(obj), 1, SS_SW_OK);
+	apdu_set(&a, "00CB3FFF", get_data_9a, sizeof(get_data_9a), true,
+	    65536);
+	assert_int_equal(xmit(f, &a, 0), SS_ERR_OK);
+	assert_int_equal(f->sw, SS_SW_OK);
+	fill_pattern(obj, sizeof(obj), 1);
+	assert_int_equal(f->len, sizeof(obj));
+	assert_memory_equal(f->resp, obj, sizeof(obj));
+	fill_pattern(data, sizeof(data), 2);
+	n = ext_cmd(cmd, "0087079A", data, sizeof(data), 65536);
+	expect_data(&f->m, cmd, n, 264, 3, SS_SW_OK);
+	apdu_set(&a, "0087079A", data, sizeof(data), true, 65536);
+	assert_int_equal(xmit(f, &a, 0), SS_ERR_OK);
+	assert_int_equal(f->len, 264);
+	assert_int_equal(f->m.calls[MOP_TRANSMIT], 2);
+	assert_true(ss_chan_extended(f->c));
+	assert_script_done(&f->m);
+}
+
+/* 6700 to an extended command: the same command again as short APDUs
+ * (chained, GET RESPONSE), and short from then on. */
+static void
+test_prefer_fallback_6700(void **state)
+{
+	struct fix	*f = fix_prefer(SS_PROTO_T1);
+	struct ss_apdu	 a;
+	uint8_t		 data[300], cmd[320];
+	size_t		 n;
+
+	*state = f;
+	fill_pattern(data, sizeof(data), 5);
+	n = ext_cmd(cmd, "0087079A", data, sizeof(data), 65536);
+	mock_expect(&f->m, cmd, n, (const uint8_t *)"\x67\x00", 2);
+	n = short_cmd(cmd, "1087079A", data, 255, false, 0);
+	mock_expect(&f->m, cmd, n, (const uint8_t *)"\x90\x00", 2);
+	n = short_cmd(cmd, "0087079A", data + 255, 45, true, 0);
+	expect_data(&f->m, cmd, n, 256, 6, SS_SW_BYTES_REMAINING(8));
+	mock_expect_hex(&f->m, "00 C0 00 00 08", "01 02 03 04 05 06 07 08 "
+	    "90 00");
+	apdu_set(&a, "0087079A", data, sizeof(data), true, 65536);
+	assert_int_equal(xmit(f, &a, 0), SS_ERR_OK);
+	assert_int_equal(f->sw, SS_SW_OK);
+	assert_int_equal(f->len, 264);
+	assert_int_equal(f->resp[263], 0x08);
+	assert_false(ss_chan_extended(f->c));
+	/* stays short: Le 65536 goes as 00, no second try with extended */
+	n = short_cmd(cmd, "00CB3FFF", get_data_9a, sizeof(get_data_9a),
+	    true, 0);
+	expect_data(&f->m, cmd, n, 10, 7, SS_SW_OK);
+	apdu_set(&a, "00CB3FFF", get_data_9a, sizeof(get_data_9a), true,
+	    65536);
+	assert_int_equal(xmit(f, &a, 0), SS_ERR_OK);
+	assert_int_equal(f->len, 10);
+	assert_int_equal(f->m.calls[MOP_TRANSMIT], 5);
+	assert_script_done(&f->m);
+}
+
+/* A transport error on an extended command (a reader that cannot carry
+ * it): sent again short, short from then on. */
+static void
+test_prefer_fallback_transport(void **state)
+{
+	struct fix	*f = fix_prefer(SS_PROTO_T1);
+	struct ss_apdu	 a;
+	uint8_t		 data[300], cmd[320];
+	size_t		 n;
+
+	*state = f;
+	mock_inject(&f->m, MOP_TRANSMIT, 1, SS_ERR_COMM);
+	n = short_cmd(cmd, "00CB3FFF", get_data_9a, sizeof(get_data_9a),
+	    true, 0);
+	expect_data(&f->m, cmd, n, 20, 8, SS_SW_OK);
+	apdu_set(&a, "00CB3FFF", get_data_9a, sizeof(get_data_9a), true,
+	    65536);
+	assert_int_equal(xmit(f, &a, 0), SS_ERR_OK);
+	assert_int_equal(f->len, 20);
+	assert_int_equal(f->m.calls[MOP_TRANSMIT], 2);
+	assert_false(ss_chan_extended(f->c));
+	fill_pattern(data, sizeof(data), 9);
+	n = short_cmd(cmd, "10DB3FFF", data, 255, false, 0);
+	mock_expect(&f->m, cmd, n, (const uint8_t *)"\x90\x00", 2);
+	n = short_cmd(cmd, "00DB3FFF", data + 255, 45, false, 0);
+	mock_expect(&f->m, cmd, n, (const uint8_t *)"\x90\x00", 2);
+	apdu_set(&a, "00DB3FFF", data, sizeof(data), false, 0);
+	assert_int_equal(xmit(f, &a, 0), SS_ERR_OK);
+	assert_int_equal(f->m.calls[MOP_TRANSMIT], 4);
+	assert_script_done(&f->m);
+}
+
+/* Removal, reset, no service are not a refusal: nothing is resent. */
+static void
+test_prefer_no_fallback_on_removal(void **state)
+{
+	struct fix	*f = fix_prefer(SS_PROTO_T1);
+	struct ss_apdu	 a;
+
+	*state = f;
+	mock_inject(&f->m, MOP_TRANSMIT, 1, SS_ERR_CARD_REMOVED);
+	apdu_set(&a, "00CB3FFF", get_data_9a, sizeof(get_data_9a), true,
+	    65536);
+	assert_int_equal(xmit(f, &a, 0), SS_ERR_CARD_REMOVED);
+	assert_int_equal(f->m.calls[MOP_TRANSMIT], 1);
+}
+
+/* A reset forgets the fallback: the card may have been changed. */
+static void
+test_prefer_reset_forgets_fallback(void **state)
+{
+	struct fix	*f = fix_prefer(SS_PROTO_T1);
+	struct ss_apdu	 a;
+	uint8_t		 cmd[32];
+	size_t		 n;
+
+	*state = f;
+	n = ext_cmd(cmd, "00CB3FFF", get_data_9a, sizeof(get_data_9a), 65536);
+	mock_expect(&f->m, cmd, n, (const uint8_t *)"\x67\x00", 2);
+	n = short_cmd(cmd, "00CB3FFF", get_data_9a, sizeof(get_data_9a),
+	    true, 0);
+	mock_expect(&f->m, cmd, n, (const uint8_t *)"\x6a\x82", 2);
+	apdu_set(&a, "00CB3FFF", get_data_9a, sizeof(get_data_9a), true,
+	    65536);
+	assert_int_equal(xmit(f, &a, 0), SS_ERR_OK);
+	assert_int_equal(f->sw, SS_SW_NOT_FOUND);
+	assert_false(ss_chan_extended(f->c));
+	f->m.reset_pending = true;
+	assert_int_equal(xmit(f, &a, 0), SS_ERR_CARD_RESET);
+	assert_true(ss_chan_extended(f->c));
+	assert_script_done(&f->m);
+}
+
+/* A reader that reports a short-APDU MAXINPUT never gets extended ones;
+ * a bigger one gets those that fit, longer commands are chained. */
+static void
+test_prefer_maxinput(void **state)
+{
+	struct ss_chan_opts	 o = { .ext = SS_EXT_PREFER };
+	struct fix		*f = fix_prefer(SS_PROTO_T1);
+	struct ss_chan		*c2 = NULL;
+	struct ss_apdu		 a;
+	uint8_t			 data[1000], cmd[320];
+	size_t			 n, len = 0, off;
+	uint16_t		 sw = 0;
+
+	*state = f;
+	f->m.has_maxinput = true;
+	f->m.maxinput = 261;
+	assert_int_equal(ss_chan_open(&c2, &f->t, READER, &o), SS_ERR_OK);
+	assert_false(ss_chan_extended(c2));
+	ss_chan_free(&c2);
+	f->m.maxinput = 600;
+	assert_int_equal(ss_chan_open(&c2, &f->t, READER, &o), SS_ERR_OK);
+	assert_true(ss_chan_extended(c2));
+	fill_pattern(data, sizeof(data), 10);
+	for (off = 0; off + 255 < sizeof(data); off += 255) {
+		n = short_cmd(cmd, "10DB3FFF", data + off, 255, false, 0);
+		mock_expect(&f->m, cmd, n, (const uint8_t *)"\x90\x00", 2);
+	}
+	n = short_cmd(cmd, "00DB3FFF", data + off, sizeof(data) - off, false,
+	    0);
+	mock_expect(&f->m, cmd, n, (const uint8_t *)"\x90\x00", 2);
+	apdu_set(&a, "00DB3FFF", data, sizeof(data), false, 0);
+	assert_int_equal(ss_chan_transmit(c2, &a, 0, f->resp,
+	    sizeof(f->resp), &len, &sw), SS_ERR_OK);
+	assert_int_equal(sw, SS_SW_OK);
+	n = ext_cmd(cmd, "0087079A", data, 300, 65536);
+	expect_data(&f->m, cmd, n, 264, 11, SS_SW_OK);
+	apdu_set(&a, "0087079A", data, 300, true, 65536);
+	assert_int_equal(ss_chan_transmit(c2, &a, 0, f->resp,
+	    sizeof(f->resp), &len, &sw), SS_ERR_OK);
+	assert_int_equal(len, 264);
+	assert_true(ss_chan_extended(c2));	/* not a refusal */
+	ss_chan_free(&c2);
+	assert_script_done(&f->m);
+}
+
+/* T=0: never extended, whatever the ATR says. */
+static void
+test_prefer_t0_short(void **state)
+{
+	struct fix	*f = fix_prefer(SS_PROTO_T0);
+	struct ss_apdu	 a;
+	uint8_t		 cmd[32];
+	size_t		 n;
+
+	*state = f;
+	assert_false(ss_chan_extended(f->c));
+	n = short_cmd(cmd, "00CB3FFF", get_data_9a, sizeof(get_data_9a),
+	    false, 0);
+	mock_expect(&f->m, cmd, n, (const uint8_t *)"\x61\x05", 2);
+	mock_expect_hex(&f->m, "00 C0 00 00 05", "53 03 70 01 00 90 00");
+	apdu_set(&a, "00CB3FFF", get_data_9a, sizeof(get_data_9a), true,
+	    65536);
+	assert_int_equal(xmit(f, &a, 0), SS_ERR_OK);
+	assert_int_equal(f->len, 5);
+	assert_script_done(&f->m);
+}
+
+/* An extended command still gets 61xx (GET RESPONSE) and 6Cxx (sent
+ * again with Le = xx, still extended: Lc needs it) handled. */
+static void
+test_prefer_ext_61xx_6cxx(void **state)
+{
+	struct fix	*f = fix_prefer(SS_PROTO_T1);
+	struct ss_apdu	 a;
+	uint8_t		 data[300], cmd[320];
+	size_t		 n;
+
+	*state = f;
+	n = ext_cmd(cmd, "00CB3FFF", get_data_9a, sizeof(get_data_9a), 65536);
+	expect_data(&f->m, cmd, n, 256, 12, SS_SW_BYTES_REMAINING(0));
+	expect_data(&f->m, (const uint8_t *)"\x00\xc0\x00\x00\x00", 5, 256,
+	    13, SS_SW_BYTES_REMAINING(100));
+	expect_data(&f->m, (const uint8_t *)"\x00\xc0\x00\x00\x64", 5, 100,
+	    14, SS_SW_OK);
+	apdu_set(&a, "00CB3FFF", get_data_9a, sizeof(get_data_9a), true,
+	    65536);
+	assert_int_equal(xmit(f, &a, 0), SS_ERR_OK);
+	assert_int_equal(f->sw, SS_SW_OK);
+	assert_int_equal(f->len, 612);
+	fill_pattern(data, sizeof(data), 15);
+	n = ext_cmd(cmd, "0087079A", data, sizeof(data), 65536);
+	mock_expect(&f->m, cmd, n, (const uint8_t *)"\x6c\x10", 2);
+	n = ext_cmd(cmd, "0087079A", data, sizeof(data), 0x10);
+	expect_data(&f->m, cmd, n, 16, 16, SS_SW_OK);
+	apdu_set(&a, "0087079A", data, sizeof(data), true, 65536);
+	assert_int_equal(xmit(f, &a, 0), SS_ERR_OK);
+	assert_int_equal(f->len, 16);
+	assert_true(ss_chan_extended(f->c));
+	assert_script_done(&f->m);
+}
+
 /* --- transactions and recovery ------------------------------------------- */
 
 static void
@@ -985,6 +1296,14 @@ main(void)
 		cmocka_unit_test_teardown(test_extended_assumed, teardown),
 		cmocka_unit_test_teardown(test_extended_auto, teardown),
 		cmocka_unit_test_teardown(test_extended_refused, teardown),
+		cmocka_unit_test_teardown(test_prefer_extended_one_apdu, teardown),
+		cmocka_unit_test_teardown(test_prefer_fallback_6700, teardown),
+		cmocka_unit_test_teardown(test_prefer_fallback_transport, teardown),
+		cmocka_unit_test_teardown(test_prefer_no_fallback_on_removal, teardown),
+		cmocka_unit_test_teardown(test_prefer_reset_forgets_fallback, teardown),
+		cmocka_unit_test_teardown(test_prefer_maxinput, teardown),
+		cmocka_unit_test_teardown(test_prefer_t0_short, teardown),
+		cmocka_unit_test_teardown(test_prefer_ext_61xx_6cxx, teardown),
 		T(test_nested_transactions),
 		T(test_reset_at_begin),
 		T(test_reset_mid_operation),
