@@ -16,7 +16,8 @@
  * operation of the session (keys with CKA_ALWAYS_AUTHENTICATE, PIV 9C):
  * the channel transaction begun for its VERIFY is kept held until the
  * operation ends, so no other process can send an APDU between the
- * VERIFY and the GENERAL AUTHENTICATE.
+ * VERIFY and the GENERAL AUTHENTICATE; in this process a second context
+ * login waits for the first one's signature (p11_sess_wait_ctx).
  *
  * CKU_SO: after the checks the spec orders first (read-only sessions,
  * another user logged in) login_so.c takes it: the PIV management key
@@ -145,8 +146,9 @@ C_Login(CK_SESSION_HANDLE hSession, CK_USER_TYPE userType,
 	case CKU_USER:
 		rv = login_user(s, pPin, ulPinLen);
 		break;
-	case CKU_CONTEXT_SPECIFIC:
-		rv = login_context(s, ss, pPin, ulPinLen);
+	case CKU_CONTEXT_SPECIFIC:	/* one at a time (session.c) */
+		if ((rv = p11_sess_wait_ctx(s, hSession)) == CKR_OK)
+			rv = login_context(s, ss, pPin, ulPinLen);
 		break;
 	case CKU_SO:
 		rv = login_so(s, pPin, ulPinLen);

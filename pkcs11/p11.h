@@ -294,6 +294,9 @@ void	p11_slot_logged_out(struct p11_slot *);
 CK_RV	p11_sess_get(CK_SESSION_HANDLE, struct p11_slot **,
 	    struct p11_session **);
 void	p11_sess_put(struct p11_slot *);
+/* Slot mutex held: wait while another session holds a context login's
+ * transaction; CKR_SESSION_HANDLE_INVALID if self was closed meanwhile. */
+CK_RV	p11_sess_wait_ctx(struct p11_slot *, CK_SESSION_HANDLE self);
 void	p11_sess_close_all(struct p11_slot *);
 /* End every operation of a session (releases a held transaction). */
 void	p11_sess_end_ops(struct p11_slot *, struct p11_session *);

@@ -10,14 +10,29 @@
  * Session calls refresh the reader list at most every P11_REFRESH_MS
  * (module.c); in between a removal or reset is noticed by the card I/O
  * itself (SS_ERR_CARD_REMOVED / reset from the channel).
+ *
+ * A context-specific login (login.c) holds the channel transaction from
+ * its VERIFY to the signature; other processes wait for it in pcscd.  The
+ * sessions of this process share our PC/SC handle: their calls go on
+ * (the card keeps the login for the key through them), but a second
+ * context login waits here until the first one's signature is made, or
+ * its VERIFY would come before the first GENERAL AUTHENTICATE and leave
+ * none for its own (the card refuses it).  A context login left unused
+ * for SESS_CTX_HOLD_MS while another waits (an application that never
+ * signs, or one thread logging in on two sessions) is withdrawn: its
+ * signature then gets CKR_USER_NOT_LOGGED_IN.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "pkcs11/p11.h"
 
 #define SESS_SLOT_BITS	8
 #define SESS_SLOT_MASK	0xffu
+#define SESS_CTX_HOLD_MS 2000
+#define SESS_CTX_POLL_NS 200000L	/* first wait; doubles up to: */
+#define SESS_CTX_POLL_MAX_NS 20000000L
 
 bool
 p11_sess_rw(const struct p11_session *ss)
@@ -34,6 +49,66 @@ sess_find(struct p11_slot *s, CK_SESSION_HANDLE h)
 		if (ss->h == h)
 			return ss;
 	return NULL;
+}
+
+static struct p11_sigop *
+sess_ctx_held(struct p11_slot *s, CK_SESSION_HANDLE self)
+{
+	struct p11_session *ss;
+
+	for (ss = s->sessions; ss != NULL; ss = ss->next) {
+		if (ss->h == self)
+			continue;
+		if (ss->sign.tx_held)
+			return &ss->sign;
+		if (ss->decrypt.op.tx_held)
+			return &ss->decrypt.op;
+	}
+	return NULL;
+}
+
+static long
+sess_ms_since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &now) != 0)
+		return SESS_CTX_HOLD_MS;
+	return (long)(now.tv_sec - t0->tv_sec) * 1000 +
+	    (now.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* Slot mutex held (released while waiting): until no other session
+ * holds a context login's transaction.  CKR_SESSION_HANDLE_INVALID when
+ * self was closed meanwhile. */
+CK_RV
+p11_sess_wait_ctx(struct p11_slot *s, CK_SESSION_HANDLE self)
+{
+	struct timespec		 poll = { 0, SESS_CTX_POLL_NS };
+	struct timespec		 t0;
+	struct p11_sigop	*op;
+
+	if (sess_ctx_held(s, self) == NULL ||
+	    clock_gettime(CLOCK_MONOTONIC, &t0) != 0)
+		return CKR_OK;
+	while ((op = sess_ctx_held(s, self)) != NULL) {
+		if (sess_ms_since(&t0) >= SESS_CTX_HOLD_MS) {
+			p11_log("slot %lu: context login unused; withdrawn",
+			    (unsigned long)s->id);
+			op->tx_held = false;
+			op->ctx_auth = false;
+			p11_io_end(s);
+			continue;
+		}
+		p11_mutex_unlock(s->mu);
+		(void)nanosleep(&poll, NULL);
+		p11_mutex_lock(s->mu);
+		/* a real card's signature takes 50-500 ms: back off, no spin */
+		if (poll.tv_nsec < SESS_CTX_POLL_MAX_NS / 2)
+			poll.tv_nsec *= 2;
+	}
+	return sess_find(s, self) != NULL ? CKR_OK :
+	    CKR_SESSION_HANDLE_INVALID;
 }
 
 CK_RV

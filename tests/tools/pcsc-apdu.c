@@ -3,11 +3,17 @@
  * byte for byte (no GET RESPONSE, no fixing of lengths), for tests that
  * must reach the card with malformed commands.
  *
- * Usage: pcsc-apdu READER HEX [HEX...]
+ * Usage: pcsc-apdu [-n] READER HEX [HEX...]
+ *        pcsc-apdu -R [-n] READER [HEX...]
  * Prints one line per command: the response in hex (data then SW), or
  * "ERR <pcsc error>" when PC/SC refused it.  All commands run in one
  * connection (shared) and, unless -n is given, one transaction.
- * Exit: 0 when every command got a response, 1 otherwise, 2 usage.
+ * -R resets the card first, as another application would
+ * (SCardReconnect with SCARD_RESET_CARD: every other connection to the
+ * card then gets SCARD_W_RESET_CARD once), and prints "reset" or
+ * "ERR <pcsc error>" before the responses.
+ * Exit: 0 when every command got a response (and the reset worked),
+ * 1 otherwise, 2 usage.
  */
 #include <stdio.h>
 #include <string.h>
@@ -44,6 +50,21 @@ send_one(SCARDHANDLE h, DWORD proto, const char *hex)
 	return 0;
 }
 
+static int
+reset_card(SCARDHANDLE h, DWORD *proto)
+{
+	LONG rv;
+
+	rv = SCardReconnect(h, SCARD_SHARE_SHARED, SCARD_PROTOCOL_T0 |
+	    SCARD_PROTOCOL_T1, SCARD_RESET_CARD, proto);
+	if (rv != SCARD_S_SUCCESS) {
+		printf("ERR %s\n", pcsc_stringify_error(rv));
+		return -1;
+	}
+	printf("reset\n");
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -51,14 +72,19 @@ main(int argc, char **argv)
 	SCARDHANDLE	h;
 	DWORD		proto;
 	LONG		rv;
-	int		i = 1, rc = 0, txn = 1;
+	int		i = 1, rc = 0, txn = 1, reset = 0;
 
-	if (argc > 1 && strcmp(argv[1], "-n") == 0) {
-		txn = 0;
-		i++;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "-n") == 0)
+			txn = 0;
+		else if (strcmp(argv[i], "-R") == 0)
+			reset = 1;
+		else
+			break;
 	}
-	if (argc - i < 2) {
-		fprintf(stderr, "usage: pcsc-apdu [-n] READER HEX [HEX...]\n");
+	if (argc - i < (reset ? 1 : 2) || (i < argc && argv[i][0] == '-')) {
+		fprintf(stderr, "usage: pcsc-apdu [-n] READER HEX [HEX...]\n"
+		    "       pcsc-apdu -R [-n] READER [HEX...]\n");
 		return 2;
 	}
 	rv = SCardEstablishContext(SCARD_SCOPE_SYSTEM, NULL, NULL, &ctx);
@@ -69,6 +95,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "pcsc-apdu: %s\n", pcsc_stringify_error(rv));
 		return 1;
 	}
+	if (reset && reset_card(h, &proto) < 0)
+		rc = 1;
 	if (txn)
 		SCardBeginTransaction(h);
 	for (i++; i < argc; i++)
