@@ -33,6 +33,7 @@ drv_from_ss(int ss_err)
 		return DRV_OK;
 	case SS_ERR_CARD_RESET:
 		return DRV_ERR_CARD_RESET;
+	case SS_ERR_NO_SERVICE:	/* pcscd gone: so is the card for us */
 	case SS_ERR_CARD_REMOVED:
 	case SS_ERR_NO_CARD:
 	case SS_ERR_READER_GONE:

@@ -112,7 +112,8 @@ mod_seen_events(void)
 static CK_RV
 mod_init(const CK_C_INITIALIZE_ARGS *args)
 {
-	CK_RV	rv;
+	struct ss_transport	t;
+	CK_RV			rv;
 
 	memset(&p11_m, 0, sizeof(p11_m));
 	if ((rv = p11_lock_setup(args)) != CKR_OK)
@@ -120,9 +121,10 @@ mod_init(const CK_C_INITIALIZE_ARGS *args)
 	if ((rv = p11_mutex_new(&p11_m.mu)) != CKR_OK)
 		return rv;
 	if (t_overridden)
-		p11_m.t = t_override;
+		t = t_override;
 	else
-		ss_pcsc_transport(&p11_m.t);
+		ss_pcsc_transport(&t);
+	p11_cancel_transport(&t, &p11_m.t);	/* C_Finalize cuts card I/O */
 	if (ss_readers_new(&p11_m.readers, &p11_m.t) != SS_ERR_OK) {
 		p11_mutex_free(&p11_m.mu);
 		return CKR_HOST_MEMORY;
@@ -177,11 +179,13 @@ C_Finalize(CK_VOID_PTR pReserved)
 	pthread_mutex_lock(&init_mu);
 	if ((rv = p11_check_init()) == CKR_OK) {
 		atomic_store(&p11_m.init, false);
+		p11_cancel_others(true);	/* calls in flight: no more I/O */
 		mod_stop_waiters();
 		p11_slots_free();
 		ss_readers_free(&p11_m.readers);
 		p11_mutex_free(&p11_m.mu);
 		memset(&p11_m, 0, sizeof(p11_m));
+		p11_cancel_others(false);
 	}
 	pthread_mutex_unlock(&init_mu);
 	(void)p11_log_rv(__func__, rv);

@@ -124,8 +124,13 @@ p11_key_load(struct p11_slot *s, size_t i)
 	switch (rc) {
 	case DRV_OK:
 		return key_loaded(key);
-	case DRV_ERR_KEY_ABSENT:
 	case DRV_ERR_DEVICE:
+		/* an odd answer hides that one key; a card, reader or
+		 * pcscd gone, or C_Finalize, is an error of the call */
+		if (atomic_load(&p11_m.finalizing) || p11_slot_card_went(s))
+			return p11_slot_err(s, rc, P11_E_SESSION);
+		/* FALLTHROUGH */
+	case DRV_ERR_KEY_ABSENT:
 	case DRV_ERR_DATA_INVALID:
 	case DRV_ERR_NOT_SUPPORTED:
 		if (rc != DRV_ERR_KEY_ABSENT)

@@ -269,6 +269,14 @@ void	p11_refresh(bool force);
 int	p11_event_waiters(void);
 void	p11_pad(CK_UTF8CHAR *, size_t, const char *);
 void	p11_set_transport(const struct ss_transport *);
+/* cancel.c: out = in, but while p11_cancel_others(true) (C_Finalize) the
+ * card I/O of every other thread fails with SS_ERR_CANCELLED, so that
+ * C_Finalize does not wait for a slow card's whole operation. */
+void	p11_cancel_transport(const struct ss_transport *in,
+	    struct ss_transport *out);
+void	p11_cancel_others(bool on);
+/* This thread's card I/O is being cancelled by C_Finalize. */
+bool	p11_io_cancelled(void);
 
 /* --- slot.c ------------------------------------------------------------ */
 
@@ -287,6 +295,9 @@ void	p11_io_end(struct p11_slot *);
 /* Slot mutex held: the side effects of a driver error, and its CKR_*. */
 CK_RV	p11_slot_err(struct p11_slot *, int drv_err, enum p11_ectx);
 void	p11_slot_logged_out(struct p11_slot *);
+/* A device error may be the card, the reader or pcscd gone: whether the
+ * reader layer says so now (refreshes the reader list). */
+bool	p11_slot_card_went(const struct p11_slot *);
 
 /* --- session.c --------------------------------------------------------- */
 

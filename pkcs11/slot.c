@@ -249,9 +249,27 @@ p11_slot_token(struct p11_slot *s)
 
 /* --- card I/O ------------------------------------------------------------ */
 
+/* A device error may be the card, the reader or pcscd gone: ask the
+ * reader layer now rather than at the next periodic refresh. */
+bool
+p11_slot_card_went(const struct p11_slot *s)
+{
+	struct ss_reader_info info;
+
+	p11_refresh(true);
+	return !slot_info(s, &info) || !info.present || !info.card ||
+	    info.card_seq != s->card_seq;
+}
+
 CK_RV
 p11_slot_err(struct p11_slot *s, int drv_err, enum p11_ectx ctx)
 {
+	/* C_Finalize cut the card I/O short (cancel.c): the module is
+	 * going away under this call, as for C_WaitForSlotEvent */
+	if (p11_io_cancelled())
+		return CKR_CRYPTOKI_NOT_INITIALIZED;
+	if (drv_err == DRV_ERR_DEVICE && p11_slot_card_went(s))
+		drv_err = DRV_ERR_REMOVED;
 	switch (drv_err) {
 	case DRV_ERR_REMOVED:
 		s->gone = true;

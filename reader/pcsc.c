@@ -3,8 +3,14 @@
  *
  * Thin: each function converts types, calls one SCard* function and maps
  * its LONG result to SS_ERR_*.  No state, no locks: libpcsclite has them.
+ * One exception: a transmit that fails the way a card pulled out in the
+ * middle of an APDU makes it fail (a communication error, or a reply
+ * without a status word) asks pcscd whether the card is still there
+ * (pcsc_card_gone), so that the caller hears SS_ERR_CARD_REMOVED rather
+ * than a vague SS_ERR_COMM.
  */
 #include <string.h>
+#include <time.h>
 
 #include <winscard.h>
 
@@ -293,6 +299,40 @@ pcsc_status(void *priv, ss_tcard card, uint32_t *state, uint8_t *atr,
 	return SS_ERR_OK;
 }
 
+/* pcscd learns of a removal by polling the reader (every 400 ms for
+ * most drivers): ask it every PCSC_GONE_STEP_MS, up to PCSC_GONE_WAIT_MS,
+ * whether the card is still in.  SS_ERR_CARD_REMOVED (or the reader or
+ * pcscd gone) when it went; fallback while it stays. */
+#define PCSC_GONE_WAIT_MS	2000
+#define PCSC_GONE_STEP_MS	50
+
+static int
+pcsc_card_gone(SCARDHANDLE h, int fallback)
+{
+	struct timespec	ts = { 0, PCSC_GONE_STEP_MS * 1000000L };
+	char		name[SS_READER_NAME_MAX * 2];
+	BYTE		atr[SS_ATR_MAX];
+	DWORD		nlen, st, proto, alen;
+	unsigned	waited;
+	LONG		rv;
+
+	for (waited = 0; waited <= PCSC_GONE_WAIT_MS;
+	    waited += PCSC_GONE_STEP_MS) {
+		nlen = sizeof(name);
+		alen = sizeof(atr);
+		st = proto = 0;
+		rv = SCardStatus(h, name, &nlen, &st, &proto, atr, &alen);
+		if (rv == SCARD_E_NO_SMARTCARD || (rv == SCARD_S_SUCCESS &&
+		    (st & SCARD_ABSENT)))
+			return SS_ERR_CARD_REMOVED;
+		if (rv != SCARD_S_SUCCESS && rv != SCARD_E_INSUFFICIENT_BUFFER)
+			return ss_pcsc_map_error(rv) == SS_ERR_COMM ? fallback :
+			    ss_pcsc_map_error(rv);
+		(void)nanosleep(&ts, NULL);
+	}
+	return fallback;
+}
+
 static int
 pcsc_transmit(void *priv, ss_tcard card, uint32_t protocol,
     const uint8_t *cmd, size_t cmd_len, uint8_t *resp, size_t cap,
@@ -301,6 +341,7 @@ pcsc_transmit(void *priv, ss_tcard card, uint32_t protocol,
 	const SCARD_IO_REQUEST	*pci;
 	DWORD			 n = (DWORD)cap;
 	LONG			 rv;
+	int			 err;
 
 	(void)priv;
 	pci = (protocol == SS_PROTO_T0) ? SCARD_PCI_T0 : SCARD_PCI_T1;
@@ -309,8 +350,13 @@ pcsc_transmit(void *priv, ss_tcard card, uint32_t protocol,
 	if (rv == SCARD_S_SUCCESS) {
 		if (n > cap)
 			return SS_ERR_BUFFER;
+		if (n < 2 && (err = pcsc_card_gone(to_card(card),
+		    SS_ERR_OK)) != SS_ERR_OK)
+			return err;
 		*resp_len = n;
 	}
+	if (ss_pcsc_map_error(rv) == SS_ERR_COMM)
+		return pcsc_card_gone(to_card(card), SS_ERR_COMM);
 	return ss_pcsc_map_error(rv);
 }
 

@@ -281,7 +281,7 @@ rd_poll(struct ss_readers *r, ss_tctx ctx)
 }
 
 static int
-rd_refresh_locked(struct ss_readers *r)
+rd_refresh_once(struct ss_readers *r)
 {
 	int rc;
 
@@ -299,6 +299,20 @@ fail:
 		rd_drop_ctx(r, r->ctx, &r->have_ctx);
 	if (rc == SS_ERR_NO_SERVICE)
 		rd_all_absent(r);
+	return rc;
+}
+
+/* A context made before pcscd restarted fails at once: the first refresh
+ * after the restart must not report the readers gone, so a failure on an
+ * old context is retried once on a new one. */
+static int
+rd_refresh_locked(struct ss_readers *r)
+{
+	bool	had = r->have_ctx;
+	int	rc = rd_refresh_once(r);
+
+	if (had && !r->have_ctx)
+		rc = rd_refresh_once(r);
 	return rc;
 }
 

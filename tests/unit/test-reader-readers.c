@@ -249,7 +249,15 @@ test_pcscd_restart(void **state)
 	assert_true(info(f, 0).present);
 	assert_true(info(f, 1).card);
 	assert_int_equal(ss_readers_count(f->r), 2);
-	assert_int_equal(f->m.calls[MOP_ESTABLISH], 3);
+	/* 1 + the retry on a new context at the stop + 1 while down + 1 */
+	assert_int_equal(f->m.calls[MOP_ESTABLISH], 4);
+	/* restarted between two refreshes: the old context fails, the
+	 * first refresh after the restart still sees the readers */
+	mock_pcscd_stop(&f->m);
+	mock_pcscd_start(&f->m);
+	assert_int_equal(ss_readers_refresh(f->r), SS_ERR_OK);
+	assert_true(info(f, 0).present);
+	assert_true(info(f, 1).card);
 }
 
 /* More readers than one status_change() takes: polled in batches. */
