@@ -119,7 +119,8 @@ $(B)/tests/test-sign-%: tests/unit/test-sign-%.c $(SIGN_LIB_OBJ) $(LIBREADER)
 $(B)/tests/%: tests/tools/%.c $(LIBREADER)
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  TOOL    $@")
-	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(LIBREADER) $(PKG_LIBS)
+	$(Q)$(CC) $(CFLAGS_ALL) -MMD -MP -MF $@.d $(LDFLAGS_ALL) -o $@ $< \
+	    $(LIBREADER) $(PKG_LIBS)
 
 units: $(UNIT_BIN) $(EMU_BIN)
 

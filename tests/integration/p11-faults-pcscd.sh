@@ -19,15 +19,10 @@
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/tools/faults-lib.sh"
 DOWN_BOUND=${FAULT_DOWN_MS:-2000}
-cd "$WORK" || exit 1
-trap faults_cleanup EXIT
-
-[ -x "$TOOL" ] || { not_ok "$TOOL built"; done_testing; exit 1; }
-head -c 500 /dev/urandom >data
+faults_begin 500
 RIG_PCSCD=$SMARTSIGN_PCSCD_PID
 
 verify() { openssl dgst -sha256 -verify pub.pem -signature "$1" data >/dev/null 2>&1; }
-first() { echo "${1%% *}"; }
 ms_of() { set -- $1; echo "${2:-x}"; }
 
 kill_pcscd() {	# the rig's, or ours

@@ -20,13 +20,8 @@
 DELAY=${FAULT_DELAY_MS:-1500}
 SLACK=${FAULT_SLACK_MS:-1500}
 CPU_MAX=${FAULT_CPU_MS:-300}
-cd "$WORK" || exit 1
-trap faults_cleanup EXIT
 export SMARTSIGN_APDU=short
-
-[ -x "$TOOL" ] || { not_ok "$TOOL built"; done_testing; exit 1; }
-head -c 500 /dev/urandom >data
-first() { echo "${1%% *}"; }
+faults_begin 500
 
 emu_start --apdu-delay "$DELAY" || { not_ok "slow card inserted"; done_testing; exit 1; }
 tool_start

@@ -22,11 +22,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/tools/faults-lib.sh"
 BOUND=${FAULT_BOUND_MS:-5000}
-cd "$WORK" || exit 1
-trap faults_cleanup EXIT
-
-[ -x "$TOOL" ] || { not_ok "$TOOL built"; done_testing; exit 1; }
-head -c 700 /dev/urandom >data
+faults_begin 700
 
 # expected code of the call that meets the removal
 want_rv() {

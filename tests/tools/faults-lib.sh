@@ -22,6 +22,10 @@
 #   card_pub ID OUT        the public key of the certificate with CKA_ID ID,
 #                          read through OpenSC (independent of our module,
 #                          and loadable when ours is an ASan build)
+#   faults_begin BYTES     cd $WORK, faults_cleanup as the EXIT trap, stop
+#                          the test unless the client is built; BYTES
+#                          random bytes in ./data (what the tests sign)
+#   first ANSWER           an answer's first word (the CKR_* name)
 #   faults_cleanup         (EXIT trap) the client, emulator, our pcscd
 EMU=$BUILD/smartsign-emu
 MOD=$BUILD/smartsign-pkcs11.so
@@ -143,6 +147,15 @@ card_pub() {
 	    -o "$WORK/cert$1.der" >/dev/null 2>&1 &&
 	openssl x509 -inform DER -in "$WORK/cert$1.der" -pubkey -noout >"$2"
 }
+
+faults_begin() {
+	cd "$WORK" || exit 1
+	trap faults_cleanup EXIT
+	[ -x "$TOOL" ] || { not_ok "$TOOL built"; done_testing; exit 1; }
+	head -c "$1" /dev/urandom >data
+}
+
+first() { echo "${1%% *}"; }
 
 faults_cleanup() {
 	for _p in $TPID $EMU_PID $PCSCD_PID; do

@@ -21,16 +21,14 @@
  *   quit                   bye
  * Exit status: 0 after quit or end of input, 1 on a usage or load error.
  */
-#include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include <p11-kit/pkcs11.h>
+#include "p11-client.h"
 
-#define LINE_MAX_LEN	512
 #define DATA_MAX	65536
 #define SIG_MAX		1024
 #define ID_MAX		32
@@ -39,25 +37,6 @@
 
 static CK_FUNCTION_LIST_PTR	f;
 static CK_SESSION_HANDLE	sess;
-
-static const struct {
-	CK_RV		 rv;
-	const char	*name;
-} names[] = {
-	{ CKR_OK, "CKR_OK" },
-	{ CKR_NO_EVENT, "CKR_NO_EVENT" },
-	{ CKR_CRYPTOKI_NOT_INITIALIZED, "CKR_CRYPTOKI_NOT_INITIALIZED" },
-	{ CKR_SESSION_HANDLE_INVALID, "CKR_SESSION_HANDLE_INVALID" },
-	{ CKR_DEVICE_REMOVED, "CKR_DEVICE_REMOVED" },
-	{ CKR_TOKEN_NOT_PRESENT, "CKR_TOKEN_NOT_PRESENT" },
-	{ CKR_USER_NOT_LOGGED_IN, "CKR_USER_NOT_LOGGED_IN" },
-	{ CKR_FUNCTION_FAILED, "CKR_FUNCTION_FAILED" },
-	{ CKR_SLOT_ID_INVALID, "CKR_SLOT_ID_INVALID" },
-	{ CKR_PIN_INCORRECT, "CKR_PIN_INCORRECT" },
-	{ CKR_DEVICE_ERROR, "CKR_DEVICE_ERROR" },
-	{ CKR_KEY_HANDLE_INVALID, "CKR_KEY_HANDLE_INVALID" },
-	{ CKR_OBJECT_HANDLE_INVALID, "CKR_OBJECT_HANDLE_INVALID" },
-};
 
 static void
 say(const char *line)
@@ -69,18 +48,7 @@ say(const char *line)
 static void
 say_rv(const char *prefix, CK_RV rv)
 {
-	char	hex[32];
-	size_t	i;
-
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (names[i].rv == rv) {
-			printf("%s%s\n", prefix, names[i].name);
-			fflush(stdout);
-			return;
-		}
-	}
-	snprintf(hex, sizeof(hex), "0x%lx", (unsigned long)rv);
-	printf("%s%s\n", prefix, hex);
+	printf("%s%s\n", prefix, p11_rv_name(rv));
 	fflush(stdout);
 }
 
@@ -157,62 +125,13 @@ do_session(void)
 	say_rv("", f->C_GetSessionInfo(sess, &si));
 }
 
-static size_t
-hex_id(const char *s, CK_BYTE *id)
-{
-	size_t		n = 0;
-	unsigned	b;
-
-	while (s != NULL && s[0] != '\0' && s[1] != '\0' && n < ID_MAX &&
-	    sscanf(s, "%2x", &b) == 1) {
-		id[n++] = (CK_BYTE)b;
-		s += 2;
-	}
-	return n;
-}
-
 static CK_RV
 find_key(const char *idhex, CK_OBJECT_HANDLE *k)
 {
-	CK_OBJECT_CLASS	cls = CKO_PRIVATE_KEY;
-	CK_BYTE		id[ID_MAX];
-	CK_ATTRIBUTE	t[2];
-	CK_ULONG	n = 0;
-	CK_RV		rv;
+	CK_BYTE	id[ID_MAX];
 
-	t[0] = (CK_ATTRIBUTE){ CKA_CLASS, &cls, sizeof(cls) };
-	t[1] = (CK_ATTRIBUTE){ CKA_ID, id, hex_id(idhex, id) };
-	if ((rv = f->C_FindObjectsInit(sess, t, 2)) != CKR_OK)
-		return rv;
-	rv = f->C_FindObjects(sess, k, 1, &n);
-	(void)f->C_FindObjectsFinal(sess);
-	if (rv == CKR_OK && n != 1)
-		rv = CKR_KEY_HANDLE_INVALID;
-	return rv;
-}
-
-static int
-file_read(const char *path, CK_BYTE *buf, size_t cap, size_t *len)
-{
-	FILE *fp = fopen(path, "rb");
-
-	if (fp == NULL)
-		return -1;
-	*len = fread(buf, 1, cap, fp);
-	fclose(fp);
-	return 0;
-}
-
-static int
-file_write(const char *path, const CK_BYTE *buf, size_t len)
-{
-	FILE	*fp = fopen(path, "wb");
-	int	 ok;
-
-	if (fp == NULL)
-		return -1;
-	ok = fwrite(buf, 1, len, fp) == len;
-	return fclose(fp) == 0 && ok ? 0 : -1;
+	return p11_find_one(f, sess, CKO_PRIVATE_KEY, id,
+	    p11_hex_id(idhex, id, sizeof(id)), k);
 }
 
 static void
@@ -227,14 +146,14 @@ do_sign(const char *id, const char *in, const char *out)
 	CK_RV			rv;
 
 	if (id == NULL || in == NULL || out == NULL ||
-	    file_read(in, data, sizeof(data), &len) < 0) {
+	    p11_file_read(in, data, sizeof(data), &len) < 0) {
 		say("usage: sign ID IN OUT");
 		return;
 	}
 	if ((rv = find_key(id, &k)) == CKR_OK &&
 	    (rv = f->C_SignInit(sess, &m, k)) == CKR_OK &&
 	    (rv = f->C_Sign(sess, data, len, sig, &siglen)) == CKR_OK &&
-	    file_write(out, sig, siglen) < 0)
+	    p11_file_write(out, sig, siglen) < 0)
 		rv = CKR_FUNCTION_FAILED;
 	say_rv("", rv);
 }
@@ -314,31 +233,9 @@ command(char *line)
 int
 main(int argc, char **argv)
 {
-	CK_C_INITIALIZE_ARGS	 ia;
-	CK_RV			(*gfl)(CK_FUNCTION_LIST_PTR_PTR);
-	char			 line[LINE_MAX_LEN];
-	void			*lib;
+	CK_C_INITIALIZE_ARGS ia;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: p11-events MODULE.so\n");
-		return 1;
-	}
-	if ((lib = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL)) == NULL ||
-	    (*(void **)&gfl = dlsym(lib, "C_GetFunctionList")) == NULL ||
-	    gfl(&f) != CKR_OK) {
-		fprintf(stderr, "p11-events: cannot load %s\n", argv[1]);
-		return 1;
-	}
 	memset(&ia, 0, sizeof(ia));
 	ia.flags = CKF_OS_LOCKING_OK;
-	if (f->C_Initialize(&ia) != CKR_OK) {
-		fprintf(stderr, "p11-events: C_Initialize failed\n");
-		return 1;
-	}
-	while (fgets(line, sizeof(line), stdin) != NULL)
-		if (command(line))
-			break;
-	(void)f->C_Finalize(NULL);
-	dlclose(lib);
-	return 0;
+	return p11_line_client("p11-events", argc, argv, &f, &ia, command);
 }

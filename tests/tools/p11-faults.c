@@ -39,7 +39,6 @@
  */
 #include <sys/resource.h>
 
-#include <dlfcn.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -49,9 +48,9 @@
 
 #include <openssl/bn.h>
 #include <openssl/ecdsa.h>
-#include <p11-kit/pkcs11.h>
 
-#define LINE_MAX_LEN	512
+#include "p11-client.h"
+
 #define DATA_MAX	65536
 #define SIG_MAX		1024
 #define DER_MAX		(SIG_MAX + 16)
@@ -62,38 +61,6 @@ static CK_SESSION_HANDLE	sess;
 static CK_OBJECT_HANDLE		key;
 static int			key_ec;		/* signinit ec */
 static CK_BYTE			data[DATA_MAX];
-
-#define RV(x)	{ x, #x }
-static const struct {
-	CK_RV		 rv;
-	const char	*name;
-} names[] = {
-	RV(CKR_OK), RV(CKR_CANCEL), RV(CKR_HOST_MEMORY),
-	RV(CKR_SLOT_ID_INVALID), RV(CKR_GENERAL_ERROR),
-	RV(CKR_FUNCTION_FAILED), RV(CKR_ARGUMENTS_BAD), RV(CKR_NO_EVENT),
-	RV(CKR_DEVICE_ERROR), RV(CKR_DEVICE_MEMORY), RV(CKR_DEVICE_REMOVED),
-	RV(CKR_FUNCTION_CANCELED), RV(CKR_KEY_HANDLE_INVALID),
-	RV(CKR_OBJECT_HANDLE_INVALID), RV(CKR_OPERATION_ACTIVE),
-	RV(CKR_OPERATION_NOT_INITIALIZED), RV(CKR_PIN_INCORRECT),
-	RV(CKR_PIN_LOCKED), RV(CKR_SESSION_CLOSED),
-	RV(CKR_SESSION_HANDLE_INVALID), RV(CKR_TOKEN_NOT_PRESENT),
-	RV(CKR_TOKEN_NOT_RECOGNIZED), RV(CKR_USER_ALREADY_LOGGED_IN),
-	RV(CKR_USER_NOT_LOGGED_IN), RV(CKR_CRYPTOKI_NOT_INITIALIZED),
-	RV(CKR_CRYPTOKI_ALREADY_INITIALIZED), RV(CKR_BUFFER_TOO_SMALL),
-};
-
-static const char *
-rv_name(CK_RV rv)
-{
-	static char	hex[32];
-	size_t		i;
-
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (names[i].rv == rv)
-			return names[i].name;
-	snprintf(hex, sizeof(hex), "0x%lx", (unsigned long)rv);
-	return hex;
-}
 
 static int64_t
 now_ms(void)
@@ -116,7 +83,8 @@ sleep_ms(long ms)
 static void
 answer(CK_RV rv, int64_t ms, const char *more)
 {
-	printf("%s %lld%s%s\n", rv_name(rv), (long long)ms, more ? " " : "",
+	printf("%s %lld%s%s\n", p11_rv_name(rv), (long long)ms,
+	    more ? " " : "",
 	    more ? more : "");
 	fflush(stdout);
 }
@@ -144,48 +112,27 @@ do_open(CK_SLOT_ID slot, int64_t *ms)
 static CK_RV
 do_login(CK_USER_TYPE who, int64_t *ms)
 {
-	const char	*pin = getenv("SMARTSIGN_PIN");
-	int64_t		 t0 = now_ms();
-	CK_RV		 rv;
+	int64_t	t0 = now_ms();
+	CK_RV	rv;
 
-	if (pin == NULL)
-		pin = "";
-	rv = f->C_Login(sess, who, (CK_UTF8CHAR_PTR)(uintptr_t)pin,
-	    (CK_ULONG)strlen(pin));
+	rv = p11_login_env(f, sess, who);
 	*ms = now_ms() - t0;
 	return rv;
-}
-
-static size_t
-hex_id(const char *s, CK_BYTE *id)
-{
-	size_t		n = 0;
-	unsigned	b;
-
-	while (s != NULL && s[0] != '\0' && s[1] != '\0' && n < ID_MAX &&
-	    sscanf(s, "%2x", &b) == 1) {
-		id[n++] = (CK_BYTE)b;
-		s += 2;
-	}
-	return n;
 }
 
 /* *call: the call that failed (or the last one). */
 static CK_RV
 do_find(const char *idhex, CK_ULONG *n, int64_t *ms, const char **call)
 {
-	CK_OBJECT_CLASS	cls = CKO_PRIVATE_KEY;
-	CK_BYTE		id[ID_MAX];
-	CK_ATTRIBUTE	t[2];
-	int64_t		t0 = now_ms();
-	CK_RV		rv;
+	CK_BYTE	id[ID_MAX];
+	int64_t	t0 = now_ms();
+	CK_RV	rv;
 
 	*n = 0;
 	key = 0;
-	t[0] = (CK_ATTRIBUTE){ CKA_CLASS, &cls, sizeof(cls) };
-	t[1] = (CK_ATTRIBUTE){ CKA_ID, id, hex_id(idhex, id) };
 	*call = "C_FindObjectsInit";
-	if ((rv = f->C_FindObjectsInit(sess, t, 2)) == CKR_OK) {
+	if ((rv = p11_find_init(f, sess, CKO_PRIVATE_KEY, id,
+	    p11_hex_id(idhex, id, sizeof(id)))) == CKR_OK) {
 		*call = "C_FindObjects";
 		rv = f->C_FindObjects(sess, &key, 1, n);
 		if (rv == CKR_OK) {
@@ -216,13 +163,7 @@ do_signinit(const char *kind, int64_t *ms)
 static int
 file_read(const char *path, size_t *len)
 {
-	FILE *fp;
-
-	if (path == NULL || (fp = fopen(path, "rb")) == NULL)
-		return -1;
-	*len = fread(data, 1, sizeof(data), fp);
-	fclose(fp);
-	return 0;
+	return p11_file_read(path, data, sizeof(data), len);
 }
 
 /* r || s -> DER ECDSA-Sig-Value, for openssl dgst -verify */
@@ -259,18 +200,13 @@ sig_write(const char *path, const CK_BYTE *sig, size_t len)
 {
 	unsigned char	 der[DER_MAX];
 	const CK_BYTE	*out = sig;
-	FILE		*fp;
-	int		 ok;
 
 	if (key_ec) {
 		if ((len = ec_der(sig, len, der)) == 0)
 			return -1;
 		out = der;
 	}
-	if ((fp = fopen(path, "wb")) == NULL)
-		return -1;
-	ok = fwrite(out, 1, len, fp) == len;
-	return fclose(fp) == 0 && ok ? 0 : -1;
+	return p11_file_write(path, out, len);
 }
 
 /* C_Sign of len bytes of data; out written on success. */
@@ -332,7 +268,7 @@ cmd_flow(char **a)
 	return;
 fail:
 	snprintf(buf, sizeof(buf), "fail %s", call);
-	printf("%s %s %lld\n", buf, rv_name(rv), (long long)ms);
+	printf("%s %s %lld\n", buf, p11_rv_name(rv), (long long)ms);
 	fflush(stdout);
 }
 
@@ -382,8 +318,9 @@ cmd_race(int wait, const char *in, const char *delay)
 	rv = f->C_Finalize(NULL);
 	fin_ms = now_ms() - t0;
 	pthread_join(th, NULL);
-	printf("fin %s %lld %s %s %lld\n", rv_name(rv), (long long)fin_ms,
-	    wait ? "wait" : "sign", rv_name(r.rv), (long long)(r.end - t0));
+	printf("fin %s %lld ", p11_rv_name(rv), (long long)fin_ms);
+	printf("%s %s %lld\n", wait ? "wait" : "sign", p11_rv_name(r.rv),
+	    (long long)(r.end - t0));
 	fflush(stdout);
 	sess = 0;
 }
@@ -494,24 +431,5 @@ command(char *line)
 int
 main(int argc, char **argv)
 {
-	CK_RV	(*gfl)(CK_FUNCTION_LIST_PTR_PTR);
-	char	 line[LINE_MAX_LEN];
-	void	*lib;
-
-	if (argc != 2) {
-		fprintf(stderr, "usage: p11-faults MODULE.so\n");
-		return 1;
-	}
-	if ((lib = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL)) == NULL ||
-	    (*(void **)&gfl = dlsym(lib, "C_GetFunctionList")) == NULL ||
-	    gfl(&f) != CKR_OK) {
-		fprintf(stderr, "p11-faults: cannot load %s\n", argv[1]);
-		return 1;
-	}
-	while (fgets(line, sizeof(line), stdin) != NULL)
-		if (command(line))
-			break;
-	(void)f->C_Finalize(NULL);
-	dlclose(lib);
-	return 0;
+	return p11_line_client("p11-faults", argc, argv, &f, NULL, command);
 }

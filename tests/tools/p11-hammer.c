@@ -36,7 +36,6 @@
  * errors E" (noise: "noise t0 done D errors E"); exit 0 when every
  * operation worked and every signature verified, 1 otherwise, 2 on usage.
  */
-#include <dlfcn.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -49,7 +48,8 @@
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
-#include <p11-kit/pkcs11.h>
+
+#include "p11-client.h"
 
 #define THREADS_MAX	64
 #define SIG_MAX		1024
@@ -82,40 +82,11 @@ static struct keyref		k9c = { 2, CKM_ECDSA_SHA256, NULL };
 static unsigned long		count = 10, pause_ms;
 static const char		*stopfile, *readyfile, *gofile;
 
-static const struct {
-	CK_RV		 rv;
-	const char	*name;
-} names[] = {
-	{ CKR_OK, "CKR_OK" },
-	{ CKR_GENERAL_ERROR, "CKR_GENERAL_ERROR" },
-	{ CKR_FUNCTION_FAILED, "CKR_FUNCTION_FAILED" },
-	{ CKR_DEVICE_ERROR, "CKR_DEVICE_ERROR" },
-	{ CKR_DEVICE_REMOVED, "CKR_DEVICE_REMOVED" },
-	{ CKR_KEY_HANDLE_INVALID, "CKR_KEY_HANDLE_INVALID" },
-	{ CKR_OPERATION_ACTIVE, "CKR_OPERATION_ACTIVE" },
-	{ CKR_OPERATION_NOT_INITIALIZED, "CKR_OPERATION_NOT_INITIALIZED" },
-	{ CKR_PIN_INCORRECT, "CKR_PIN_INCORRECT" },
-	{ CKR_SESSION_HANDLE_INVALID, "CKR_SESSION_HANDLE_INVALID" },
-	{ CKR_TOKEN_NOT_PRESENT, "CKR_TOKEN_NOT_PRESENT" },
-	{ CKR_USER_ALREADY_LOGGED_IN, "CKR_USER_ALREADY_LOGGED_IN" },
-	{ CKR_USER_NOT_LOGGED_IN, "CKR_USER_NOT_LOGGED_IN" },
-	{ CKR_BUFFER_TOO_SMALL, "CKR_BUFFER_TOO_SMALL" },
-	{ CKR_CRYPTOKI_NOT_INITIALIZED, "CKR_CRYPTOKI_NOT_INITIALIZED" },
-	{ CKR_CRYPTOKI_ALREADY_INITIALIZED, "CKR_CRYPTOKI_ALREADY_INITIALIZED" },
-	{ CKR_SIGNATURE_INVALID, "BAD_SIGNATURE" },
-};
-
+/* The CKR_* name; a signature that does not verify is BAD_SIGNATURE. */
 static const char *
 rv_name(CK_RV rv)
 {
-	static char	hex[32];	/* only the script thread uses it */
-	size_t		i;
-
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (names[i].rv == rv)
-			return names[i].name;
-	snprintf(hex, sizeof(hex), "0x%lx", (unsigned long)rv);
-	return hex;
+	return rv == CKR_SIGNATURE_INVALID ? "BAD_SIGNATURE" : p11_rv_name(rv);
 }
 
 static const char *
@@ -160,22 +131,6 @@ touch(const char *path)
 		fclose(fp);
 }
 
-static int
-load(const char *path)
-{
-	CK_C_GetFunctionList	gfl;
-	void			*dl;
-
-	if ((dl = dlopen(path, RTLD_NOW | RTLD_LOCAL)) == NULL) {
-		fprintf(stderr, "p11-hammer: %s\n", dlerror());
-		return -1;
-	}
-	*(void **)&gfl = dlsym(dl, "C_GetFunctionList");
-	if (gfl == NULL || gfl(&f) != CKR_OK)
-		return -1;
-	return 0;
-}
-
 /* C_Initialize (threads allowed) and the first slot with a token */
 static CK_RV
 start(void)
@@ -196,25 +151,6 @@ start(void)
 	return CKR_OK;
 }
 
-static CK_RV
-find_obj(CK_SESSION_HANDLE h, CK_OBJECT_CLASS cls, CK_BYTE id,
-    CK_OBJECT_HANDLE *o)
-{
-	CK_ATTRIBUTE	t[2];
-	CK_ULONG	n = 0;
-	CK_RV		rv;
-
-	t[0] = (CK_ATTRIBUTE){ CKA_CLASS, &cls, sizeof(cls) };
-	t[1] = (CK_ATTRIBUTE){ CKA_ID, &id, 1 };
-	if ((rv = f->C_FindObjectsInit(h, t, 2)) != CKR_OK)
-		return rv;
-	rv = f->C_FindObjects(h, o, 1, &n);
-	(void)f->C_FindObjectsFinal(h);
-	if (rv == CKR_OK && n != 1)
-		rv = CKR_KEY_HANDLE_INVALID;
-	return rv;
-}
-
 /* The public key of the certificate that goes with the key. */
 static int
 load_cert(CK_SESSION_HANDLE h, struct keyref *k)
@@ -225,7 +161,7 @@ load_cert(CK_SESSION_HANDLE h, struct keyref *k)
 	const unsigned char	*p = der;
 	X509			*x = NULL;
 
-	if (find_obj(h, CKO_CERTIFICATE, k->id, &o) != CKR_OK ||
+	if (p11_find_one(f, h, CKO_CERTIFICATE, &k->id, 1, &o) != CKR_OK ||
 	    f->C_GetAttributeValue(h, o, &a, 1) != CKR_OK ||
 	    (x = d2i_X509(NULL, &p, (long)a.ulValueLen)) == NULL ||
 	    (k->pub = X509_get_pubkey(x)) == NULL) {
@@ -290,20 +226,9 @@ sign_init(CK_SESSION_HANDLE h, const struct keyref *k)
 	CK_OBJECT_HANDLE	o;
 	CK_RV			rv;
 
-	if ((rv = find_obj(h, CKO_PRIVATE_KEY, k->id, &o)) != CKR_OK)
+	if ((rv = p11_find_one(f, h, CKO_PRIVATE_KEY, &k->id, 1, &o)) != CKR_OK)
 		return rv;
 	return f->C_SignInit(h, &m, o);
-}
-
-static CK_RV
-ctx_login(CK_SESSION_HANDLE h)
-{
-	char *pin = getenv("SMARTSIGN_PIN");
-
-	if (pin == NULL)
-		return CKR_ARGUMENTS_BAD;
-	return f->C_Login(h, CKU_CONTEXT_SPECIFIC, (CK_UTF8CHAR_PTR)pin,
-	    (CK_ULONG)strlen(pin));
 }
 
 /* C_Sign of the active operation; CKR_SIGNATURE_INVALID when the
@@ -339,13 +264,14 @@ sign_once(CK_SESSION_HANDLE h, const struct keyref *k, const char *tag,
 	CK_RV			rv;
 
 	*step = "C_FindObjects";
-	if ((rv = find_obj(h, CKO_PRIVATE_KEY, k->id, &o)) != CKR_OK)
+	if ((rv = p11_find_one(f, h, CKO_PRIVATE_KEY, &k->id, 1, &o)) != CKR_OK)
 		return rv;
 	*step = "C_SignInit";
 	if ((rv = f->C_SignInit(h, &m, o)) != CKR_OK)
 		return rv;
 	*step = "C_Login(CONTEXT_SPECIFIC)";
-	if (k == &k9c && (rv = ctx_login(h)) != CKR_OK) {
+	if (k == &k9c && (rv = p11_login_env(f, h,
+	    CKU_CONTEXT_SPECIFIC)) != CKR_OK) {
 		(void)f->C_SignInit(h, NULL, 0);	/* end the operation */
 		return rv;
 	}
@@ -516,17 +442,6 @@ say_rv(CK_RV rv)
 	fflush(stdout);
 }
 
-static CK_RV
-user_login(CK_SESSION_HANDLE h)
-{
-	char *pin = getenv("SMARTSIGN_PIN");
-
-	if (pin == NULL)
-		return CKR_ARGUMENTS_BAD;
-	return f->C_Login(h, CKU_USER, (CK_UTF8CHAR_PTR)pin,
-	    (CK_ULONG)strlen(pin));
-}
-
 static void
 script_line(CK_SESSION_HANDLE h, char *line, const struct keyref **k)
 {
@@ -535,7 +450,7 @@ script_line(CK_SESSION_HANDLE h, char *line, const struct keyref **k)
 
 	line[strcspn(line, "\r\n")] = '\0';
 	if (strcmp(line, "login") == 0)
-		say_rv(user_login(h));
+		say_rv(p11_login_env(f, h, CKU_USER));
 	else if (strcmp(line, "logout") == 0)
 		say_rv(f->C_Logout(h));
 	else if (strcmp(line, "state") == 0) {
@@ -547,7 +462,7 @@ script_line(CK_SESSION_HANDLE h, char *line, const struct keyref **k)
 		*k = strcmp(line + 5, "02") == 0 ? &k9c : &k9a;
 		say_rv(sign_init(h, *k));
 	} else if (strcmp(line, "ctx") == 0)
-		say_rv(ctx_login(h));
+		say_rv(p11_login_env(f, h, CKU_CONTEXT_SPECIFIC));
 	else if (strcmp(line, "sign") == 0) {
 		rv = sign_verify(h, *k, "script");
 		printf("%s\n", rv == CKR_OK ? "verified" : rv_name(rv));
@@ -590,7 +505,7 @@ setup(CK_SESSION_HANDLE *h, bool login)
 	if ((rv = f->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL, h))
 	    != CKR_OK)
 		goto fail;
-	rv = login ? user_login(*h) : CKR_OK;
+	rv = login ? p11_login_env(f, *h, CKU_USER) : CKR_OK;
 	if (rv != CKR_OK && rv != CKR_USER_ALREADY_LOGGED_IN)
 		goto fail;
 	if (load_cert(*h, &k9a) < 0 || load_cert(*h, &k9c) < 0)
@@ -648,7 +563,8 @@ main(int argc, char **argv)
 	if (argc - optind != 2 || parse_role(argv[optind + 1], &r) < 0 ||
 	    nthreads == 0 || nthreads > THREADS_MAX)
 		return usage();
-	if (load(argv[optind]) < 0 || (rv = start()) != CKR_OK) {
+	if (p11_load("p11-hammer", argv[optind], &f) == NULL ||
+	    (rv = start()) != CKR_OK) {
 		fprintf(stderr, "p11-hammer: cannot start the module\n");
 		return 1;
 	}

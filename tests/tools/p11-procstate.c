@@ -66,9 +66,7 @@
 #include <unistd.h>
 #include <wchar.h>
 
-#include <p11-kit/pkcs11.h>
-
-#include "reader/wipe.h"
+#include "p11-client.h"
 
 #define MAX_FDS		256
 #define TARGET_MAX	256
@@ -77,7 +75,6 @@
 #define SIG_MAX		1024
 #define IN_MAX		4096
 #define DIFF_LINE	1024
-#define PIN_MAX		64
 
 extern char **environ;
 
@@ -823,43 +820,6 @@ fail(const char *call, CK_RV rv)
 	return 3;
 }
 
-/* C_Login with $SMARTSIGN_PIN, from a copy that is wiped afterwards. */
-static CK_RV
-login(CK_SESSION_HANDLE s, CK_USER_TYPE who)
-{
-	const char	*env = getenv("SMARTSIGN_PIN");
-	CK_UTF8CHAR	 pin[PIN_MAX];
-	size_t		 n = env != NULL ? strlen(env) : 0;
-	CK_RV		 rv;
-
-	if (n > sizeof(pin))
-		return CKR_PIN_LEN_RANGE;
-	memcpy(pin, env != NULL ? env : "", n);
-	rv = f->C_Login(s, who, pin, (CK_ULONG)n);
-	ss_wipe(pin, sizeof(pin));
-	return rv;
-}
-
-static CK_RV
-find_key(CK_SESSION_HANDLE s, CK_OBJECT_CLASS cls, unsigned char id,
-    CK_OBJECT_HANDLE *h)
-{
-	CK_ATTRIBUTE	t[2] = {
-		{ CKA_CLASS, &cls, sizeof(cls) },
-		{ CKA_ID, &id, 1 },
-	};
-	CK_ULONG	n = 0;
-	CK_RV		rv;
-
-	if ((rv = f->C_FindObjectsInit(s, t, 2)) != CKR_OK)
-		return rv;
-	rv = f->C_FindObjects(s, h, 1, &n);
-	(void)f->C_FindObjectsFinal(s);
-	if (rv == CKR_OK && n != 1)
-		rv = CKR_KEY_HANDLE_INVALID;
-	return rv;
-}
-
 /* Sign DATA with the private key of CKA_ID id; context login if asked. */
 static CK_RV
 sign_with(CK_SESSION_HANDLE s, unsigned char id, CK_MECHANISM_TYPE mt,
@@ -870,11 +830,12 @@ sign_with(CK_SESSION_HANDLE s, unsigned char id, CK_MECHANISM_TYPE mt,
 	CK_ULONG		 n = 0;
 	CK_RV			 rv;
 
-	if ((rv = find_key(s, CKO_PRIVATE_KEY, id, &k)) != CKR_OK)
+	if ((rv = p11_find_one(f, s, CKO_PRIVATE_KEY, &id, 1, &k)) != CKR_OK)
 		return rv;
 	if ((rv = f->C_SignInit(s, &m, k)) != CKR_OK)
 		return rv;
-	if (ctx_login && (rv = login(s, CKU_CONTEXT_SPECIFIC)) != CKR_OK)
+	if (ctx_login &&
+	    (rv = p11_login_env(f, s, CKU_CONTEXT_SPECIFIC)) != CKR_OK)
 		return rv;
 	/* the length first, then the signature (two-call convention) */
 	if ((rv = f->C_Sign(s, data, (CK_ULONG)data_len, NULL, &n)) != CKR_OK)
@@ -888,11 +849,12 @@ sign_with(CK_SESSION_HANDLE s, unsigned char id, CK_MECHANISM_TYPE mt,
 static CK_RV
 decrypt_9d(CK_SESSION_HANDLE s)
 {
+	static const CK_BYTE	id = 0x03;
 	CK_MECHANISM		m = { CKM_RSA_PKCS, NULL, 0 };
 	CK_OBJECT_HANDLE	k;
 	CK_RV			rv;
 
-	if ((rv = find_key(s, CKO_PRIVATE_KEY, 0x03, &k)) != CKR_OK)
+	if ((rv = p11_find_one(f, s, CKO_PRIVATE_KEY, &id, 1, &k)) != CKR_OK)
 		return rv;
 	if ((rv = f->C_DecryptInit(s, &m, k)) != CKR_OK)
 		return rv;
@@ -952,7 +914,7 @@ session_flows(const char *mode)
 	if ((rv = f->C_OpenSession(slots[0], CKF_SERIAL_SESSION | CKF_RW_SESSION,
 	    NULL, NULL, &s)) != CKR_OK)
 		return fail("C_OpenSession", rv);
-	if ((rv = login(s, CKU_USER)) != CKR_OK)
+	if ((rv = p11_login_env(f, s, CKU_USER)) != CKR_OK)
 		return fail("C_Login", rv);
 	if (selfcheck_kind != NULL && selfcheck(selfcheck_kind) != 0) {
 		fprintf(stderr, "procstate: unknown self-check '%s'\n",
@@ -995,7 +957,6 @@ cycle(const struct opts *o, const char *mode)
 {
 	static char		 st[4][96];
 	CK_C_INITIALIZE_ARGS	 a, *ap;
-	CK_C_GetFunctionList	 gfl;
 	void			*h;
 	CK_RV			 rv;
 	int			 r;
@@ -1006,16 +967,8 @@ cycle(const struct opts *o, const char *mode)
 	}
 	snprintf(st[0], sizeof(st[0]), "dlopen [%s]", mode);
 	stage = st[0];
-	if ((h = dlopen(o->module, RTLD_NOW | RTLD_LOCAL)) == NULL) {
-		fprintf(stderr, "procstate: dlopen: %s\n", dlerror());
+	if ((h = p11_load("procstate", o->module, &f)) == NULL)
 		return 3;
-	}
-	*(void **)&gfl = dlsym(h, "C_GetFunctionList");
-	if (gfl == NULL || (rv = gfl(&f)) != CKR_OK || f == NULL) {
-		fprintf(stderr, "procstate: no C_GetFunctionList\n");
-		dlclose(h);
-		return 3;
-	}
 	check(stage, false);
 	snprintf(st[1], sizeof(st[1]), "C_Initialize [%s]", mode);
 	stage = st[1];
@@ -1052,39 +1005,13 @@ cycle(const struct opts *o, const char *mode)
 /* ---- files and main ------------------------------------------------------ */
 
 static int
-read_file(const char *path, unsigned char *buf, size_t cap, size_t *len)
-{
-	FILE	*fp;
-	size_t	 n;
-
-	if ((fp = fopen(path, "rbe")) == NULL)
-		return -1;
-	n = fread(buf, 1, cap, fp);
-	if (ferror(fp) || (!feof(fp) && fgetc(fp) != EOF)) {
-		fclose(fp);
-		return -1;
-	}
-	fclose(fp);
-	*len = n;
-	return 0;
-}
-
-static int
 write_file(const char *dir, const char *name, const unsigned char *p,
     size_t n)
 {
-	char	 path[PATH_MAX];
-	FILE	*fp;
-	int	 r = 0;
+	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if ((fp = fopen(path, "wbe")) == NULL)
-		return -1;
-	if (fwrite(p, 1, n, fp) != n)
-		r = -1;
-	if (fclose(fp) != 0)
-		r = -1;
-	return r;
+	return p11_file_write(path, p, n);
 }
 
 /* DER INTEGER of an unsigned big-endian number. */
@@ -1217,12 +1144,12 @@ main(int argc, char **argv)
 	if (o.data == NULL) {
 		data_len = strlen("p11-procstate: a message to sign");
 		memcpy(data, "p11-procstate: a message to sign", data_len);
-	} else if (read_file(o.data, data, sizeof(data), &data_len) != 0) {
+	} else if (p11_file_read(o.data, data, sizeof(data), &data_len) != 0) {
 		fprintf(stderr, "procstate: cannot read %s\n", o.data);
 		return 2;
 	}
 	if (o.cipher != NULL &&
-	    read_file(o.cipher, cipher, sizeof(cipher), &cipher_len) != 0) {
+	    p11_file_read(o.cipher, cipher, sizeof(cipher), &cipher_len) != 0) {
 		fprintf(stderr, "procstate: cannot read %s\n", o.cipher);
 		return 2;
 	}

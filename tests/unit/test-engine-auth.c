@@ -26,13 +26,11 @@
 #include <openssl/rsa.h>
 
 #include "reader/apdu.h"
-#include "reader/hex.h"
 #include "reader/tlv.h"
-#include "token-emu/card.h"
 #include "token-emu/emu_crypto.h"
-#include "token-emu/engine.h"
 #include "token-emu/handlers.h"
 #include "token-emu/quirks.h"
+#include "engine-fixture.h"
 
 #define SW_OK		0x9000
 #define SW_SECURITY	0x6982
@@ -43,16 +41,6 @@
 #define INS_GEN		0x47
 #define FUZZ_GA		60000
 #define FUZZ_GEN	20000
-
-struct t {
-	struct emu_card	 card;
-	struct emu_ctx	 ctx;
-	uint8_t		 resp[EMU_RESP_MAX];
-	size_t		 resplen;
-	uint8_t		 data[16384];	/* response data, GET RESPONSE joined */
-	size_t		 dlen;
-	size_t		 pieces;	/* response APDUs it took */
-};
 
 static const uint8_t all_asym[] = {
 	PIV_ALG_RSA1024, PIV_ALG_RSA2048, PIV_ALG_RSA3072, PIV_ALG_RSA4096,
@@ -99,107 +87,13 @@ group_teardown(void **state)
 	return 0;
 }
 
-/* ---- the host side ---- */
-
-static uint16_t
-send_raw(struct t *t, const uint8_t *apdu, size_t len)
-{
-	t->resplen = 0;
-	emu_process(&t->ctx, apdu, len, t->resp, &t->resplen);
-	assert_true(t->resplen >= 2 && t->resplen <= EMU_RESP_MAX);
-	return (uint16_t)(t->resp[t->resplen - 2] << 8 |
-	    t->resp[t->resplen - 1]);
-}
-
-static void
-take_data(struct t *t)
-{
-	size_t n = t->resplen - 2;
-
-	assert_true(t->dlen + n <= sizeof(t->data));
-	memcpy(t->data + t->dlen, t->resp, n);
-	t->dlen += n;
-	t->pieces++;
-}
-
-/* one command as a host sends it: chained, then GET RESPONSE to the end */
-static uint16_t
-cmd(struct t *t, uint8_t ins, uint8_t p1, uint8_t p2, const uint8_t *data,
-    size_t len)
-{
-	static const uint8_t getresp[] = { 0x00, 0xc0, 0x00, 0x00, 0x00 };
-	uint8_t		apdu[5 + 255 + 1];
-	size_t		off = 0, n, alen;
-	uint16_t	sw;
-
-	t->dlen = t->pieces = 0;
-	do {
-		n = len - off > 255 ? 255 : len - off;
-		apdu[0] = off + n < len ? 0x10 : 0x00;
-		apdu[1] = ins;
-		apdu[2] = p1;
-		apdu[3] = p2;
-		alen = 4;
-		if (n > 0) {
-			apdu[4] = (uint8_t)n;
-			memcpy(apdu + 5, data + off, n);
-			alen = 5 + n;
-		}
-		apdu[alen++] = 0x00;
-		sw = send_raw(t, apdu, alen);
-		off += n;
-		if (off < len)
-			assert_int_equal(sw, SW_OK);
-	} while (off < len);
-	take_data(t);
-	while ((sw & 0xff00) == 0x6100) {
-		sw = send_raw(t, getresp, sizeof(getresp));
-		take_data(t);
-	}
-	return sw;
-}
-
-static uint16_t
-cmd_hex(struct t *t, uint8_t ins, uint8_t p1, uint8_t p2, const char *hex)
-{
-	uint8_t	b[1024];
-	size_t	n;
-
-	assert_int_equal(ss_hex_decode(hex, b, sizeof(b), &n), 0);
-	return cmd(t, ins, p1, p2, b, n);
-}
-
-static void
-select_piv(struct t *t)
-{
-	static const uint8_t sel[] = { 0x00, 0xa4, 0x04, 0x00, 0x09, 0xa0,
-	    0x00, 0x00, 0x03, 0x08, 0x00, 0x00, 0x10, 0x00, 0x00 };
-
-	assert_int_equal(send_raw(t, sel, sizeof(sel)), SW_OK);
-}
-
+/* the fixture's card with PIV selected */
 static int
 setup(void **state)
 {
-	struct t *t;
-
-	if ((t = calloc(1, sizeof(*t))) == NULL)
+	if (engine_setup(state) != 0)
 		return -1;
-	emu_card_init_empty(&t->card);
-	t->ctx.card = &t->card;
-	emu_power_on(&t->ctx);
-	select_piv(t);
-	*state = t;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct t *t = *state;
-
-	emu_card_free(&t->card);
-	free(t);
+	select_piv(*state);
 	return 0;
 }
 
@@ -555,7 +449,7 @@ test_sign_rsa4096_extended(void **state)
 	n = 7 + rlen;
 	apdu[n++] = 0x00;
 	apdu[n++] = 0x00;
-	assert_int_equal(send_raw(t, apdu, n), SW_OK);
+	assert_int_equal(xfer(t, apdu, n), SW_OK);
 	assert_int_equal(t->resplen, sizeof(chained) + 2);
 	assert_memory_equal(t->resp, chained, sizeof(chained));
 }
@@ -1447,7 +1341,7 @@ test_fuzz_engine(void **state)
 		for (len = 2; len < n; len++)
 			apdu[len] = (uint8_t)rnd();
 		no_rsa_alg(apdu + 2, n - 2);
-		(void)send_raw(t, apdu, n);
+		(void)xfer(t, apdu, n);
 	}
 }
 
@@ -1456,56 +1350,57 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_sign_every_alg, setup,
-		    teardown),
+		    engine_teardown),
 		cmocka_unit_test_setup_teardown(test_sign_rsa_pieces, setup,
-		    teardown),
+		    engine_teardown),
 		cmocka_unit_test_setup_teardown(test_sign_rsa4096_extended,
-		    setup, teardown),
+		    setup, engine_teardown),
 		cmocka_unit_test_setup_teardown(test_quirk_odd_6a80, setup,
-		    teardown),
+		    engine_teardown),
 		cmocka_unit_test_setup_teardown(test_ecdsa_short_hash, setup,
-		    teardown),
+		    engine_teardown),
 		cmocka_unit_test_setup_teardown(test_rsa_decrypt, setup,
-		    teardown),
+		    engine_teardown),
 		cmocka_unit_test_setup_teardown(test_ecdh_bad_points, setup,
-		    teardown),
+		    engine_teardown),
 		cmocka_unit_test_setup_teardown(test_pin_always, setup,
-		    teardown),
+		    engine_teardown),
 		cmocka_unit_test_setup_teardown(test_pin_once_never, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_p1_p2, setup, teardown),
+		    engine_teardown),
+		cmocka_unit_test_setup_teardown(test_p1_p2, setup,
+		    engine_teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_sign, setup,
-		    teardown),
+		    engine_teardown),
 		cmocka_unit_test_setup_teardown(test_truncations, setup,
-		    teardown),
+		    engine_teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_sizes, setup,
-		    teardown),
+		    engine_teardown),
 		cmocka_unit_test_setup_teardown(test_mgmt_mutual, setup,
-		    teardown),
+		    engine_teardown),
 		cmocka_unit_test_setup_teardown(test_mgmt_external, setup,
-		    teardown),
+		    engine_teardown),
 		cmocka_unit_test_setup_teardown(test_mgmt_default_key, setup,
-		    teardown),
+		    engine_teardown),
 		cmocka_unit_test_setup_teardown(test_mgmt_wrong_key, setup,
-		    teardown),
+		    engine_teardown),
 		cmocka_unit_test_setup_teardown(test_mgmt_sequence_errors,
-		    setup, teardown),
+		    setup, engine_teardown),
 		cmocka_unit_test_setup_teardown(test_mgmt_replay_and_restart,
-		    setup, teardown),
+		    setup, engine_teardown),
 		cmocka_unit_test_setup_teardown(test_generate_every_alg, setup,
-		    teardown),
+		    engine_teardown),
 		cmocka_unit_test_setup_teardown(test_generate_policies, setup,
-		    teardown),
+		    engine_teardown),
 		cmocka_unit_test_setup_teardown(test_generate_replaces, setup,
-		    teardown),
+		    engine_teardown),
 		cmocka_unit_test_setup_teardown(test_generate_errors, setup,
-		    teardown),
+		    engine_teardown),
 		cmocka_unit_test_setup_teardown(test_fuzz_general_auth, setup,
-		    teardown),
+		    engine_teardown),
 		cmocka_unit_test_setup_teardown(test_fuzz_generate, setup,
-		    teardown),
+		    engine_teardown),
 		cmocka_unit_test_setup_teardown(test_fuzz_engine, setup,
-		    teardown),
+		    engine_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

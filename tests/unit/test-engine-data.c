@@ -15,71 +15,12 @@
 #include <cmocka.h>
 
 #include "reader/apdu.h"
-#include "reader/hex.h"
-#include "token-emu/card.h"
-#include "token-emu/engine.h"
-
-struct t {
-	struct emu_card	 card;
-	struct emu_ctx	 ctx;
-	uint8_t		 resp[EMU_RESP_MAX];
-	size_t		 resplen;
-};
-
-static int
-setup(void **state)
-{
-	struct t *t;
-
-	if ((t = calloc(1, sizeof(*t))) == NULL)
-		return -1;
-	emu_card_init_empty(&t->card);
-	t->ctx.card = &t->card;
-	emu_power_on(&t->ctx);
-	*state = t;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct t *t = *state;
-
-	emu_card_free(&t->card);
-	free(t);
-	return 0;
-}
-
-static uint16_t
-xfer(struct t *t, const uint8_t *apdu, size_t len)
-{
-	t->resplen = 0;
-	emu_process(&t->ctx, apdu, len, t->resp, &t->resplen);
-	assert_true(t->resplen >= 2 && t->resplen <= EMU_RESP_MAX);
-	return (uint16_t)(t->resp[t->resplen - 2] << 8 |
-	    t->resp[t->resplen - 1]);
-}
-
-static uint16_t
-xhex(struct t *t, const char *hex)
-{
-	uint8_t	b[512];
-	size_t	n;
-
-	assert_int_equal(ss_hex_decode(hex, b, sizeof(b), &n), 0);
-	return xfer(t, b, n);
-}
+#include "engine-fixture.h"
 
 static size_t
 dlen(const struct t *t)
 {
 	return t->resplen - 2;
-}
-
-static void
-select_piv(struct t *t)
-{
-	assert_int_equal(xhex(t, "00A4040009A00000030800001000 00"), 0x9000);
 }
 
 static void
@@ -1026,58 +967,60 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_select_forms, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_select_unknown, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_select_bad_p1p2, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_not_selected, setup,
-		    teardown),
+		cmocka_unit_test_setup_teardown(test_select_forms, engine_setup,
+		    engine_teardown),
+		cmocka_unit_test_setup_teardown(test_select_unknown,
+		    engine_setup, engine_teardown),
+		cmocka_unit_test_setup_teardown(test_select_bad_p1p2,
+		    engine_setup, engine_teardown),
+		cmocka_unit_test_setup_teardown(test_not_selected, engine_setup,
+		    engine_teardown),
 		cmocka_unit_test_setup_teardown(test_get_data_discovery,
-		    setup, teardown),
+		    engine_setup, engine_teardown),
 		cmocka_unit_test_setup_teardown(test_get_data_le8_reassembly,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_get_response_le, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_get_data_no_le, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_get_data_extended, setup,
-		    teardown),
+		    engine_setup, engine_teardown),
+		cmocka_unit_test_setup_teardown(test_get_response_le,
+		    engine_setup, engine_teardown),
+		cmocka_unit_test_setup_teardown(test_get_data_no_le,
+		    engine_setup, engine_teardown),
+		cmocka_unit_test_setup_teardown(test_get_data_extended,
+		    engine_setup, engine_teardown),
 		cmocka_unit_test_setup_teardown(test_pending_response_discarded,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_get_data_malformed, setup,
-		    teardown),
+		    engine_setup, engine_teardown),
+		cmocka_unit_test_setup_teardown(test_get_data_malformed,
+		    engine_setup, engine_teardown),
 		cmocka_unit_test_setup_teardown(test_get_data_yubikey_objects,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_get_data_protected, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_get_data_bitgt, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_put_data_auth, setup,
-		    teardown),
+		    engine_setup, engine_teardown),
+		cmocka_unit_test_setup_teardown(test_get_data_protected,
+		    engine_setup, engine_teardown),
+		cmocka_unit_test_setup_teardown(test_get_data_bitgt,
+		    engine_setup, engine_teardown),
+		cmocka_unit_test_setup_teardown(test_put_data_auth,
+		    engine_setup, engine_teardown),
 		cmocka_unit_test_setup_teardown(test_put_data_chained_3000,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_put_data_too_large, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_put_data_malformed, setup,
-		    teardown),
+		    engine_setup, engine_teardown),
+		cmocka_unit_test_setup_teardown(test_put_data_too_large,
+		    engine_setup, engine_teardown),
+		cmocka_unit_test_setup_teardown(test_put_data_malformed,
+		    engine_setup, engine_teardown),
 		cmocka_unit_test_setup_teardown(test_put_data_discovery_bitgt,
-		    setup, teardown),
+		    engine_setup, engine_teardown),
 		cmocka_unit_test_setup_teardown(test_put_data_yubikey_objects,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_chain_overflow, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_chain_interrupted, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_bad_cla, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unknown_ins, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_malformed_apdus, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_counters, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_robustness, setup,
-		    teardown),
+		    engine_setup, engine_teardown),
+		cmocka_unit_test_setup_teardown(test_chain_overflow,
+		    engine_setup, engine_teardown),
+		cmocka_unit_test_setup_teardown(test_chain_interrupted,
+		    engine_setup, engine_teardown),
+		cmocka_unit_test_setup_teardown(test_bad_cla, engine_setup,
+		    engine_teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_ins, engine_setup,
+		    engine_teardown),
+		cmocka_unit_test_setup_teardown(test_malformed_apdus,
+		    engine_setup, engine_teardown),
+		cmocka_unit_test_setup_teardown(test_counters, engine_setup,
+		    engine_teardown),
+		cmocka_unit_test_setup_teardown(test_robustness, engine_setup,
+		    engine_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,9 +13,7 @@
 #include <cmocka.h>
 
 #include "reader/apdu.h"
-#include "reader/hex.h"
-#include "token-emu/card.h"
-#include "token-emu/engine.h"
+#include "engine-fixture.h"
 
 /* PIN / PUK blocks, FF padded */
 #define PIN_DEFAULT	"313233343536FFFF"	/* 123456 */
@@ -25,47 +23,6 @@
 #define PUK_DEFAULT	"3132333435363738"	/* 12345678 */
 #define PUK_WRONG	"3132333435363739"
 #define PUK_NEW		"393939393939FFFF"	/* 999999 */
-
-struct t {
-	struct emu_card	 card;
-	struct emu_ctx	 ctx;
-	uint8_t		 resp[EMU_RESP_MAX];
-	size_t		 resplen;
-};
-
-static int
-setup(void **state)
-{
-	struct t *t;
-
-	if ((t = calloc(1, sizeof(*t))) == NULL)
-		return -1;
-	emu_card_init_empty(&t->card);
-	t->ctx.card = &t->card;
-	emu_power_on(&t->ctx);
-	*state = t;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct t *t = *state;
-
-	emu_card_free(&t->card);
-	free(t);
-	return 0;
-}
-
-static uint16_t
-xfer(struct t *t, const uint8_t *apdu, size_t len)
-{
-	t->resplen = 0;
-	emu_process(&t->ctx, apdu, len, t->resp, &t->resplen);
-	assert_true(t->resplen >= 2 && t->resplen <= EMU_RESP_MAX);
-	return (uint16_t)(t->resp[t->resplen - 2] << 8 |
-	    t->resp[t->resplen - 1]);
-}
 
 /* the concatenation of up to three hex strings as one APDU */
 static uint16_t
@@ -81,12 +38,6 @@ xhex3(struct t *t, const char *a, const char *b, const char *c)
 	strcat(hex, c);
 	assert_int_equal(ss_hex_decode(hex, apdu, sizeof(apdu), &n), 0);
 	return xfer(t, apdu, n);
-}
-
-static uint16_t
-xhex(struct t *t, const char *hex)
-{
-	return xhex3(t, hex, "", "");
 }
 
 static uint16_t
@@ -112,8 +63,9 @@ unblock(struct t *t, const char *puk, const char *pin)
 	return xhex3(t, "002C008010", puk, pin);
 }
 
+/* SELECT by the short AID (A0 00 00 03 08), no Le */
 static void
-select_piv(struct t *t)
+select_piv_short(struct t *t)
 {
 	assert_int_equal(xhex(t, "00A4040005A000000308"), 0x9000);
 }
@@ -125,7 +77,7 @@ test_verify_right(void **state)
 {
 	struct t *t = *state;
 
-	select_piv(t);
+	select_piv_short(t);
 	assert_int_equal(verify(t, PIN_DEFAULT), 0x9000);
 	assert_int_equal(t->resplen, 2);
 	assert_true(t->ctx.sess.pin_verified);
@@ -137,7 +89,7 @@ test_verify_right(void **state)
 	assert_false(t->card.dirty);
 	/* a chained VERIFY works, and the joined PIN is wiped */
 	emu_power_on(&t->ctx);
-	select_piv(t);
+	select_piv_short(t);
 	assert_int_equal(xhex(t, "1020008004 31323334"), 0x9000);
 	assert_true(t->ctx.sess.chain_active);
 	assert_int_equal(xhex(t, "0020008004 3536FFFF"), 0x9000);
@@ -152,7 +104,7 @@ test_verify_query_forms(void **state)
 {
 	struct t *t = *state;
 
-	select_piv(t);
+	select_piv_short(t);
 	assert_int_equal(xhex(t, "00200080"), 0x63c3);
 	assert_int_equal(xhex(t, "0020008000"), 0x63c3);	/* Le 256 */
 	assert_int_equal(t->resplen, 2);
@@ -170,7 +122,7 @@ test_verify_logout(void **state)
 {
 	struct t *t = *state;
 
-	select_piv(t);
+	select_piv_short(t);
 	assert_int_equal(verify(t, PIN_DEFAULT), 0x9000);
 	assert_int_equal(xhex(t, "0020FF80"), 0x9000);
 	assert_false(t->ctx.sess.pin_verified);
@@ -198,7 +150,7 @@ test_verify_wrong_to_blocked(void **state)
 {
 	struct t *t = *state;
 
-	select_piv(t);
+	select_piv_short(t);
 	assert_int_equal(verify(t, PIN_WRONG), 0x63c2);
 	assert_true(t->card.dirty);
 	assert_int_equal(t->card.pin_tries_left, 2);
@@ -223,7 +175,7 @@ test_verify_right_resets_tries(void **state)
 {
 	struct t *t = *state;
 
-	select_piv(t);
+	select_piv_short(t);
 	assert_int_equal(verify(t, PIN_WRONG), 0x63c2);
 	assert_int_equal(verify(t, PIN_WRONG), 0x63c1);
 	t->card.dirty = false;
@@ -244,7 +196,7 @@ test_verify_many_tries(void **state)
 
 	/* more than 15 tries left still fits in 63Cx */
 	t->card.pin_tries_max = t->card.pin_tries_left = 20;
-	select_piv(t);
+	select_piv_short(t);
 	assert_int_equal(xhex(t, "00200080"), 0x63cf);
 	assert_int_equal(verify(t, PIN_WRONG), 0x63cf);
 	assert_int_equal(t->card.pin_tries_left, 19);
@@ -255,21 +207,21 @@ test_verify_persists_across_power(void **state)
 {
 	struct t *t = *state;
 
-	select_piv(t);
+	select_piv_short(t);
 	assert_int_equal(verify(t, PIN_DEFAULT), 0x9000);
 	assert_int_equal(verify(t, PIN_WRONG), 0x63c2);
 	/* pull the card: the session is gone, the counter is not */
 	emu_power_on(&t->ctx);
 	assert_false(t->ctx.sess.pin_verified);
 	assert_int_equal(xhex(t, "00200080"), 0x6d00);	/* not selected */
-	select_piv(t);
+	select_piv_short(t);
 	assert_int_equal(xhex(t, "00200080"), 0x63c2);
 	assert_int_equal(verify(t, PIN_WRONG), 0x63c1);
 	emu_power_on(&t->ctx);
-	select_piv(t);
+	select_piv_short(t);
 	assert_int_equal(verify(t, PIN_WRONG), 0x6983);
 	emu_power_on(&t->ctx);
-	select_piv(t);
+	select_piv_short(t);
 	assert_int_equal(xhex(t, "00200080"), 0x6983);
 	assert_int_equal(t->ctx.cnt.resets, 4);
 }
@@ -291,7 +243,7 @@ test_verify_malformed(void **state)
 	};
 	size_t		 i;
 
-	select_piv(t);
+	select_piv_short(t);
 	/* P1 other than 00 / FF */
 	assert_int_equal(xhex3(t, "0020018008", PIN_DEFAULT, ""), 0x6a86);
 	assert_int_equal(xhex3(t, "0020808008", PIN_DEFAULT, ""), 0x6a86);
@@ -328,7 +280,7 @@ test_verify_8_digit_pin(void **state)
 {
 	struct t *t = *state;
 
-	select_piv(t);
+	select_piv_short(t);
 	assert_int_equal(change(t, "80", PIN_DEFAULT, PIN_8), 0x9000);
 	assert_int_equal(verify(t, PIN_8), 0x9000);
 	assert_int_equal(verify(t, "3837363534333231"), 0x9000);
@@ -342,7 +294,7 @@ test_change_pin(void **state)
 {
 	struct t *t = *state;
 
-	select_piv(t);
+	select_piv_short(t);
 	assert_true(t->card.pin_is_default);
 	assert_int_equal(change(t, "80", PIN_DEFAULT, PIN_NEW), 0x9000);
 	assert_int_equal(t->resplen, 2);
@@ -371,7 +323,7 @@ test_change_pin_to_blocked(void **state)
 {
 	struct t *t = *state;
 
-	select_piv(t);
+	select_piv_short(t);
 	assert_int_equal(change(t, "80", PIN_WRONG, PIN_NEW), 0x63c2);
 	assert_int_equal(change(t, "80", PIN_WRONG, PIN_NEW), 0x63c1);
 	assert_int_equal(change(t, "80", PIN_WRONG, PIN_NEW), 0x6983);
@@ -386,7 +338,7 @@ test_change_puk(void **state)
 {
 	struct t *t = *state;
 
-	select_piv(t);
+	select_piv_short(t);
 	assert_int_equal(change(t, "81", PUK_DEFAULT, PUK_NEW), 0x9000);
 	assert_false(t->card.puk_is_default);
 	assert_true(t->card.pin_is_default);
@@ -413,7 +365,7 @@ test_change_malformed(void **state)
 {
 	struct t *t = *state;
 
-	select_piv(t);
+	select_piv_short(t);
 	assert_int_equal(xhex3(t, "0024018010", PIN_DEFAULT, PIN_NEW), 0x6a86);
 	assert_int_equal(xhex3(t, "0024FF8010", PIN_DEFAULT, PIN_NEW), 0x6a86);
 	assert_int_equal(xhex3(t, "0024008210", PIN_DEFAULT, PIN_NEW), 0x6a88);
@@ -460,7 +412,7 @@ test_unblock(void **state)
 {
 	struct t *t = *state;
 
-	select_piv(t);
+	select_piv_short(t);
 	block_pin(t);
 	t->card.dirty = false;
 	assert_int_equal(unblock(t, PUK_WRONG, PIN_NEW), 0x63c2);
@@ -486,7 +438,7 @@ test_unblock_puk_blocked(void **state)
 {
 	struct t *t = *state;
 
-	select_piv(t);
+	select_piv_short(t);
 	block_pin(t);
 	assert_int_equal(unblock(t, PUK_WRONG, PIN_NEW), 0x63c2);
 	assert_int_equal(unblock(t, PUK_WRONG, PIN_NEW), 0x63c1);
@@ -498,7 +450,7 @@ test_unblock_puk_blocked(void **state)
 	assert_memory_equal(t->card.pin, "123456\xff\xff", 8);
 	/* both survive a power cycle */
 	emu_power_on(&t->ctx);
-	select_piv(t);
+	select_piv_short(t);
 	assert_int_equal(xhex(t, "00200080"), 0x6983);
 	assert_int_equal(unblock(t, PUK_DEFAULT, PIN_NEW), 0x6983);
 }
@@ -508,7 +460,7 @@ test_unblock_malformed(void **state)
 {
 	struct t *t = *state;
 
-	select_piv(t);
+	select_piv_short(t);
 	block_pin(t);
 	assert_int_equal(xhex3(t, "002C018010", PUK_DEFAULT, PIN_NEW), 0x6a86);
 	assert_int_equal(xhex3(t, "002C008110", PUK_DEFAULT, PIN_NEW), 0x6a88);
@@ -550,7 +502,7 @@ test_pin_bad_cla(void **state)
 {
 	struct t *t = *state;
 
-	select_piv(t);
+	select_piv_short(t);
 	assert_int_equal(xhex3(t, "8020008008", PIN_DEFAULT, ""), 0x6e00);
 	assert_int_equal(xhex3(t, "0C20008008", PIN_DEFAULT, ""), 0x6e00);
 	assert_int_equal(xhex3(t, "8424008010", PIN_DEFAULT, PIN_NEW), 0x6e00);
@@ -562,41 +514,44 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_verify_right, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_verify_query_forms, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_verify_logout, setup,
-		    teardown),
+		cmocka_unit_test_setup_teardown(test_verify_right, engine_setup,
+		    engine_teardown),
+		cmocka_unit_test_setup_teardown(test_verify_query_forms,
+		    engine_setup, engine_teardown),
+		cmocka_unit_test_setup_teardown(test_verify_logout,
+		    engine_setup, engine_teardown),
 		cmocka_unit_test_setup_teardown(test_verify_wrong_to_blocked,
-		    setup, teardown),
+		    engine_setup, engine_teardown),
 		cmocka_unit_test_setup_teardown(test_verify_right_resets_tries,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_verify_many_tries, setup,
-		    teardown),
+		    engine_setup, engine_teardown),
+		cmocka_unit_test_setup_teardown(test_verify_many_tries,
+		    engine_setup, engine_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_verify_persists_across_power, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_verify_malformed, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_verify_8_digit_pin, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_change_pin, setup,
-		    teardown),
+		    test_verify_persists_across_power, engine_setup,
+		    engine_teardown),
+		cmocka_unit_test_setup_teardown(test_verify_malformed,
+		    engine_setup, engine_teardown),
+		cmocka_unit_test_setup_teardown(test_verify_8_digit_pin,
+		    engine_setup, engine_teardown),
+		cmocka_unit_test_setup_teardown(test_change_pin, engine_setup,
+		    engine_teardown),
 		cmocka_unit_test_setup_teardown(test_change_pin_to_blocked,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_change_puk, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_change_malformed, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_unblock, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unblock_puk_blocked, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_unblock_malformed, setup,
-		    teardown),
+		    engine_setup, engine_teardown),
+		cmocka_unit_test_setup_teardown(test_change_puk, engine_setup,
+		    engine_teardown),
+		cmocka_unit_test_setup_teardown(test_change_malformed,
+		    engine_setup, engine_teardown),
+		cmocka_unit_test_setup_teardown(test_unblock, engine_setup,
+		    engine_teardown),
+		cmocka_unit_test_setup_teardown(test_unblock_puk_blocked,
+		    engine_setup, engine_teardown),
+		cmocka_unit_test_setup_teardown(test_unblock_malformed,
+		    engine_setup, engine_teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_pin_commands_need_selection, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pin_bad_cla, setup,
-		    teardown),
+		    test_pin_commands_need_selection, engine_setup,
+		    engine_teardown),
+		cmocka_unit_test_setup_teardown(test_pin_bad_cla, engine_setup,
+		    engine_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

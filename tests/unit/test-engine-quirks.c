@@ -14,21 +14,13 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "reader/hex.h"
-#include "token-emu/card.h"
-#include "token-emu/engine.h"
 #include "token-emu/keyop_delay.h"
 #include "token-emu/quirks.h"
+#include "engine-fixture.h"
 
 #define SELECT_LE00	"00A4040009A0000003080000100000"
 
-struct t {
-	struct emu_card	 card;
-	struct emu_ctx	 ctx;
-	uint8_t		 resp[EMU_RESP_MAX];
-	size_t		 resplen;
-};
-
+/* the fixture's card with a 300-byte object in 5FC105, 20 bytes in 5FC10A */
 static int
 setup(void **state)
 {
@@ -36,42 +28,17 @@ setup(void **state)
 	uint8_t		 obj[300];
 	size_t		 i;
 
-	if ((t = calloc(1, sizeof(*t))) == NULL)
+	if (engine_setup(state) != 0)
 		return -1;
-	emu_card_init_empty(&t->card);
-	t->ctx.card = &t->card;
-	emu_power_on(&t->ctx);
+	t = *state;
 	for (i = 0; i < sizeof(obj); i++)
 		obj[i] = (uint8_t)(i * 3 + 1);
 	if (emu_card_obj_set(&t->card, 0x5fc105, obj, sizeof(obj)) != 0 ||
-	    emu_card_obj_set(&t->card, 0x5fc10a, obj, 20) != 0)
+	    emu_card_obj_set(&t->card, 0x5fc10a, obj, 20) != 0) {
+		(void)engine_teardown(state);
 		return -1;
-	*state = t;
+	}
 	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct t *t = *state;
-
-	emu_card_free(&t->card);
-	free(t);
-	return 0;
-}
-
-static uint16_t
-xhex(struct t *t, const char *hex)
-{
-	uint8_t	b[512];
-	size_t	n;
-
-	assert_int_equal(ss_hex_decode(hex, b, sizeof(b), &n), 0);
-	t->resplen = 0;
-	emu_process(&t->ctx, b, n, t->resp, &t->resplen);
-	assert_true(t->resplen >= 2 && t->resplen <= EMU_RESP_MAX);
-	return (uint16_t)(t->resp[t->resplen - 2] << 8 |
-	    t->resp[t->resplen - 1]);
 }
 
 static void
@@ -187,9 +154,9 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_short_only, setup,
-		    teardown),
+		    engine_teardown),
 		cmocka_unit_test_setup_teardown(test_le_exact, setup,
-		    teardown),
+		    engine_teardown),
 		cmocka_unit_test(test_quirk_names),
 		cmocka_unit_test(test_keyop_delay),
 	};

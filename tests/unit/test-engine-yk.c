@@ -28,12 +28,10 @@
 #include <openssl/x509v3.h>
 
 #include "reader/apdu.h"
-#include "reader/hex.h"
 #include "reader/tlv.h"
-#include "token-emu/card.h"
 #include "token-emu/emu_crypto.h"
-#include "token-emu/engine.h"
 #include "token-emu/handlers.h"
+#include "engine-fixture.h"
 
 #define SW_OK		0x9000
 #define SW_SECURITY	0x6982
@@ -53,86 +51,9 @@
 #define INS_RETRIES	0xfa
 #define FUZZ_IMPORT	20000
 
-struct t {
-	struct emu_card	 card;
-	struct emu_ctx	 ctx;
-	uint8_t		 resp[EMU_RESP_MAX];
-	size_t		 resplen;
-	uint8_t		 data[16384];
-	size_t		 dlen;
-};
-
 static const uint8_t default_mgmt[24] = {
 	1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8,
 };
-
-/* ---- the host side (as in test-engine-auth.c) ---- */
-
-static uint16_t
-send_raw(struct t *t, const uint8_t *apdu, size_t len)
-{
-	t->resplen = 0;
-	emu_process(&t->ctx, apdu, len, t->resp, &t->resplen);
-	assert_true(t->resplen >= 2 && t->resplen <= EMU_RESP_MAX);
-	return (uint16_t)(t->resp[t->resplen - 2] << 8 |
-	    t->resp[t->resplen - 1]);
-}
-
-static void
-take_data(struct t *t)
-{
-	size_t n = t->resplen - 2;
-
-	assert_true(t->dlen + n <= sizeof(t->data));
-	memcpy(t->data + t->dlen, t->resp, n);
-	t->dlen += n;
-}
-
-static uint16_t
-cmd(struct t *t, uint8_t ins, uint8_t p1, uint8_t p2, const uint8_t *data,
-    size_t len)
-{
-	static const uint8_t getresp[] = { 0x00, 0xc0, 0x00, 0x00, 0x00 };
-	uint8_t		apdu[5 + 255 + 1];
-	size_t		off = 0, n, alen;
-	uint16_t	sw;
-
-	t->dlen = 0;
-	do {
-		n = len - off > 255 ? 255 : len - off;
-		apdu[0] = off + n < len ? 0x10 : 0x00;
-		apdu[1] = ins;
-		apdu[2] = p1;
-		apdu[3] = p2;
-		alen = 4;
-		if (n > 0) {
-			apdu[4] = (uint8_t)n;
-			memcpy(apdu + 5, data + off, n);
-			alen = 5 + n;
-		}
-		apdu[alen++] = 0x00;
-		sw = send_raw(t, apdu, alen);
-		off += n;
-		if (off < len)
-			assert_int_equal(sw, SW_OK);
-	} while (off < len);
-	take_data(t);
-	while ((sw & 0xff00) == 0x6100) {
-		sw = send_raw(t, getresp, sizeof(getresp));
-		take_data(t);
-	}
-	return sw;
-}
-
-static uint16_t
-cmd_hex(struct t *t, uint8_t ins, uint8_t p1, uint8_t p2, const char *hex)
-{
-	uint8_t	b[1024];
-	size_t	n;
-
-	assert_int_equal(ss_hex_decode(hex, b, sizeof(b), &n), 0);
-	return cmd(t, ins, p1, p2, b, n);
-}
 
 static void
 expect_data(const struct t *t, const char *hex)
@@ -145,38 +66,17 @@ expect_data(const struct t *t, const char *hex)
 	assert_memory_equal(t->data, b, n);
 }
 
-static void
-select_piv(struct t *t)
-{
-	static const uint8_t sel[] = { 0x00, 0xa4, 0x04, 0x00, 0x09, 0xa0,
-	    0x00, 0x00, 0x03, 0x08, 0x00, 0x00, 0x10, 0x00, 0x00 };
-
-	assert_int_equal(send_raw(t, sel, sizeof(sel)), SW_OK);
-}
-
+/* the fixture's card, serial 12345678, with PIV selected */
 static int
 setup(void **state)
 {
 	struct t *t;
 
-	if ((t = calloc(1, sizeof(*t))) == NULL)
+	if (engine_setup(state) != 0)
 		return -1;
-	emu_card_init_empty(&t->card);
+	t = *state;
 	t->card.serial = 0x00bc614e;
-	t->ctx.card = &t->card;
-	emu_power_on(&t->ctx);
-	*state = t;
 	select_piv(t);
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct t *t = *state;
-
-	emu_card_free(&t->card);
-	free(t);
 	return 0;
 }
 
@@ -1181,29 +1081,31 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_version_serial, setup,
-		    teardown),
+		    engine_teardown),
 		cmocka_unit_test_setup_teardown(test_metadata_pin_puk_mgmt,
-		    setup, teardown),
+		    setup, engine_teardown),
 		cmocka_unit_test_setup_teardown(test_metadata_keys, setup,
-		    teardown),
+		    engine_teardown),
 		cmocka_unit_test_setup_teardown(test_import_then_use, setup,
-		    teardown),
+		    engine_teardown),
 		cmocka_unit_test_setup_teardown(test_import_policies, setup,
-		    teardown),
+		    engine_teardown),
 		cmocka_unit_test_setup_teardown(test_import_errors, setup,
-		    teardown),
+		    engine_teardown),
 		cmocka_unit_test_setup_teardown(test_set_mgmt_then_auth, setup,
-		    teardown),
+		    engine_teardown),
 		cmocka_unit_test_setup_teardown(test_set_mgmt_errors, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
+		    engine_teardown),
+		cmocka_unit_test_setup_teardown(test_reset, setup,
+		    engine_teardown),
 		cmocka_unit_test_setup_teardown(test_set_retries, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_attest, setup, teardown),
+		    engine_teardown),
+		cmocka_unit_test_setup_teardown(test_attest, setup,
+		    engine_teardown),
 		cmocka_unit_test_setup_teardown(test_fuzz_import, setup,
-		    teardown),
+		    engine_teardown),
 		cmocka_unit_test_setup_teardown(test_fuzz_small, setup,
-		    teardown),
+		    engine_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
