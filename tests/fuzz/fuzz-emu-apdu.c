@@ -13,6 +13,9 @@
  *   bit 4  the PIN is blocked (no tries left)
  *   bit 5  check the card file round trip at the end (slow: keys are
  *          encoded and decoded, so the fuzzer picks when)
+ *   bit 6  quirks le-exact and odd-6a80 (quirks.h: 6Cxx for an inexact
+ *          Le, 6A80 for some GENERAL AUTHENTICATE data)
+ *   bit 7  quirk short-only (extended APDUs answer 6700)
  * then APDUs, each a big-endian 16-bit length and that many bytes, until
  * the input ends (at most 64 per input).
  *
@@ -35,6 +38,7 @@
 #include "reader/wipe.h"
 #include "token-emu/cardfile.h"
 #include "token-emu/engine.h"
+#include "token-emu/quirks.h"
 #include "fz-card.h"
 #include "fuzz.h"
 
@@ -44,6 +48,8 @@
 #define ST_PLAIN_PIV	0x08u
 #define ST_PIN_BLOCKED	0x10u
 #define ST_CHECK_SAVE	0x20u
+#define ST_QUIRKS	0x40u
+#define ST_SHORT_ONLY	0x80u
 #define APDUS_MAX	64
 
 static void
@@ -86,6 +92,10 @@ start_state(struct emu_ctx *ctx, uint8_t st)
 		ctx->card->yubikey = false;
 	if (st & ST_PIN_BLOCKED)
 		ctx->card->pin_tries_left = 0;
+	if (st & ST_QUIRKS)
+		ctx->quirks |= EMU_QUIRK_LE_EXACT | EMU_QUIRK_ODD_6A80;
+	if (st & ST_SHORT_ONLY)
+		ctx->quirks |= EMU_QUIRK_SHORT_ONLY;
 }
 
 int
