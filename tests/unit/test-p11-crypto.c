@@ -63,14 +63,13 @@ static const uint8_t	card_algs[] = {
 	PIV_ALG_RSA2048, PIV_ALG_RSA1024, PIV_ALG_RSA2048, PIV_ALG_ED25519,
 	PIV_ALG_ECCP256, PIV_ALG_ECCP384, PIV_ALG_X25519, PIV_ALG_RSA1024
 };
+#include "p11-emu-fixture.h"
 /* A YubiKey 5 ATR: historical bytes 80 73 C0 21 C0 57 "YubiKey" */
 static const uint8_t	yk_atr[] = {
 	0x3b, 0xfd, 0x13, 0x00, 0x00, 0x81, 0x31, 0xfe, 0x15, 0x80, 0x73,
 	0xc0, 0x21, 0xc0, 0x57, 0x59, 0x75, 0x62, 0x69, 0x4b, 0x65, 0x79,
 	0x40,
 };
-static uint8_t		*card_blob;
-static size_t		 card_blob_len;
 
 struct fx {
 	struct emu_tr		tr;
@@ -98,36 +97,12 @@ static const struct {
 /* --- fixture -------------------------------------------------------------- */
 
 static int
-group_setup(void **state)
-{
-	(void)state;
-	return emu_tr_card_blob(card_refs, card_algs, sizeof(card_refs),
-	    &card_blob, &card_blob_len);
-}
-
-static int
-group_teardown(void **state)
-{
-	(void)state;
-	ss_free_secret(card_blob, card_blob_len);
-	return 0;
-}
-
-static int
 setup(void **state)
 {
-	struct ss_transport t;
-
 	(void)state;
-	if ((fx = calloc(1, sizeof(*fx))) == NULL)
+	if ((fx = calloc(1, sizeof(*fx))) == NULL ||
+	    p11fx_card_in(&fx->tr, &fx->card, &fx->rd) < 0)
 		return -1;
-	emu_tr_init(&fx->tr);
-	if (emu_tr_card_parse(&fx->card, card_blob, card_blob_len) < 0)
-		return -1;
-	fx->rd = emu_tr_add_reader(&fx->tr, "Emu Reader 0");
-	emu_tr_insert(&fx->tr, fx->rd, &fx->card);
-	emu_tr_transport(&fx->tr, &t);
-	p11_set_transport(&t);
 	if (C_Initialize(NULL) != CKR_OK ||
 	    C_OpenSession(0, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL,
 	    &fx->h) != CKR_OK ||
@@ -140,10 +115,7 @@ static int
 teardown(void **state)
 {
 	(void)state;
-	(void)C_Finalize(NULL);
-	p11_set_transport(NULL);
-	emu_tr_free(&fx->tr);
-	emu_card_free(&fx->card);
+	p11fx_card_out(&fx->tr, &fx->card);
 	free(fx);
 	fx = NULL;
 	return 0;

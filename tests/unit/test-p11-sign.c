@@ -34,8 +34,7 @@ static const uint8_t	card_refs[] = { 0x9a, 0x9c, 0x9e };
 static const uint8_t	card_algs[] = {
 	PIV_ALG_RSA2048, PIV_ALG_ECCP256, PIV_ALG_ECCP384
 };
-static uint8_t		*card_blob;
-static size_t		 card_blob_len;
+#include "p11-emu-fixture.h"
 
 struct fx {
 	struct emu_tr		tr;
@@ -99,36 +98,12 @@ case_md(CK_MECHANISM_TYPE m)
 /* --- fixture -------------------------------------------------------------- */
 
 static int
-group_setup(void **state)
-{
-	(void)state;
-	return emu_tr_card_blob(card_refs, card_algs, sizeof(card_refs),
-	    &card_blob, &card_blob_len);
-}
-
-static int
-group_teardown(void **state)
-{
-	(void)state;
-	ss_free_secret(card_blob, card_blob_len);
-	return 0;
-}
-
-static int
 setup(void **state)
 {
-	struct ss_transport t;
-
 	(void)state;
-	if ((fx = calloc(1, sizeof(*fx))) == NULL)
+	if ((fx = calloc(1, sizeof(*fx))) == NULL ||
+	    p11fx_card_in(&fx->tr, &fx->card, &fx->rd) < 0)
 		return -1;
-	emu_tr_init(&fx->tr);
-	if (emu_tr_card_parse(&fx->card, card_blob, card_blob_len) < 0)
-		return -1;
-	fx->rd = emu_tr_add_reader(&fx->tr, "Emu Reader 0");
-	emu_tr_insert(&fx->tr, fx->rd, &fx->card);
-	emu_tr_transport(&fx->tr, &t);
-	p11_set_transport(&t);
 	if (C_Initialize(NULL) != CKR_OK ||
 	    C_OpenSession(0, CKF_SERIAL_SESSION, NULL, NULL, &fx->h) !=
 	    CKR_OK ||
@@ -141,10 +116,7 @@ static int
 teardown(void **state)
 {
 	(void)state;
-	(void)C_Finalize(NULL);
-	p11_set_transport(NULL);
-	emu_tr_free(&fx->tr);
-	emu_card_free(&fx->card);
+	p11fx_card_out(&fx->tr, &fx->card);
 	free(fx);
 	return 0;
 }
